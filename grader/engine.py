@@ -1,0 +1,214 @@
+"""The grading engine: ``bundle + notebook -> GradeResult``. No Django; used by the CLI, the worker and tests."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.bundle import Bundle, content_files, load_bundle
+from grader.notebook import InvalidNotebook, parse_notebook
+from grader.result import GradeResult, ReportError, Verdict, parse_cells, parse_tests
+
+log = logging.getLogger(__name__)
+
+
+class GpuUnavailable(RuntimeError):
+    """The exercise requires a GPU and this worker has none."""
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How this worker grades; from the environment by default (DESIGN.md, Settings)."""
+
+    image: str
+    gpu_devices: tuple[str, ...] = ()
+    # Remove leftovers of dead gradings at most this often (seconds).
+    reap_interval_s: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> EngineSettings:
+        from sandbox.image import image_tag
+
+        devices = os.environ.get("SANDBOX_GPU_DEVICES", "").strip()
+        return cls(
+            image=os.environ.get("SANDBOX_IMAGE") or image_tag("cpu"),
+            gpu_devices=tuple(d.strip() for d in devices.split(",") if d.strip()),
+        )
+
+
+_last_reap = 0.0
+
+
+def _reap_now_and_then(settings: EngineSettings) -> None:
+    global _last_reap
+    if time.monotonic() - _last_reap < settings.reap_interval_s:
+        return
+    _last_reap = time.monotonic()
+    from sandbox.driver import reap_stale
+
+    try:
+        reap_stale()
+    except Exception:  # a failed clean-up must not fail a grading; it is retried later
+        log.exception("could not remove leftover sandbox objects")
+
+
+def grade(bundle: Bundle | str | Path, notebook: bytes, settings: EngineSettings | None = None) -> GradeResult:
+    """Grade ``notebook`` (the raw .ipynb bytes) against ``bundle`` in the Docker sandbox.
+
+    Learner mistakes and sandbox failures alike come back as a GradeResult with a verdict;
+    only a broken bundle (BundleError) or an unreachable Docker daemon raises.
+    """
+    from sandbox import driver
+
+    started = time.monotonic()
+    bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    settings = settings or EngineSettings.from_env()
+    limits = bundle.limits
+    try:
+        nb = parse_notebook(notebook, limits)
+    except InvalidNotebook as exc:
+        return GradeResult.failure(
+            Verdict.INVALID_NOTEBOOK, f"Your notebook could not be read: {exc}.", max_score=bundle.points
+        )
+    try:
+        device, device_ids = _device_for(bundle, settings)
+    except GpuUnavailable as exc:
+        return GradeResult.failure(Verdict.INTERNAL_ERROR, f"Could not grade: {exc}.", max_score=bundle.points)
+    _reap_now_and_then(settings)
+    data = {p.relative_to(bundle.data_dir).as_posix(): p for p in bundle.data_files()}
+    tests = {p.relative_to(bundle.path).as_posix(): p for p in content_files(bundle.tests_dir)}
+    job = driver.SandboxJob(
+        image=settings.image,
+        notebook=json.dumps(nb).encode(),
+        kernel_files=data,
+        judge_files=tests | {f"data/{name}": path for name, path in data.items()},
+        limits=limits,
+        device=device,
+        gpu_device_ids=device_ids,
+    )
+    outcome = driver.run(job)
+    return assemble(bundle, outcome, time.monotonic() - started, device)
+
+
+def _device_for(bundle: Bundle, settings: EngineSettings) -> tuple[str, tuple[str, ...]]:
+    if bundle.gpu == "none" or not settings.gpu_devices:
+        if bundle.gpu == "required":
+            raise GpuUnavailable(
+                "this exercise needs a GPU and this grader has none; it will be graded by a GPU worker"
+            )
+        return "cpu", ()
+    return "cuda", settings.gpu_devices
+
+
+def assemble(bundle: Bundle, outcome: Any, elapsed: float, device: str) -> GradeResult:
+    """Turn what the sandbox saw into the learner's result; the verdict comes from trusted facts first."""
+    limits = bundle.limits
+    timings = _stage_timings(outcome)
+    report = outcome.report
+    base = {"max_score": bundle.points, "execution_time": round(elapsed, 3), "timings": timings, "device": device}
+    if outcome.timed_out:
+        return GradeResult(
+            score=0.0,
+            verdict=Verdict.TIMEOUT,
+            tests=[],
+            output=(
+                f"Grading was stopped after {limits.host_deadline_s:.0f} s: "
+                "your notebook or your functions ran too long."
+            ),
+            **base,
+        )
+    if report is None:
+        if outcome.judge_oom:
+            return GradeResult(
+                score=0.0,
+                verdict=Verdict.MEMORY_EXCEEDED,
+                output=("Checking your results used too much memory: return smaller values."),
+                **base,
+            )
+        log.error("judge gave no report (exit %s): %s", outcome.judge_exit, outcome.judge_stderr)
+        return GradeResult(
+            score=0.0,
+            verdict=Verdict.INTERNAL_ERROR,
+            output="Could not grade: the grader failed. Staff have been told.",
+            **base,
+        )
+    try:
+        tests = parse_tests(report.get("tests"), max_chars=limits.max_output_chars)
+    except ReportError as exc:
+        log.error("judge report is malformed: %s", exc)
+        return GradeResult(
+            score=0.0,
+            verdict=Verdict.INTERNAL_ERROR,
+            output="Could not grade: the grader failed. Staff have been told.",
+            **base,
+        )
+    kernel = report.get("kernel") if isinstance(report.get("kernel"), dict) else {}
+    cells = parse_cells(kernel.get("cells"), max_chars=limits.max_output_chars)
+    if report.get("collect_errors") or not tests:
+        log.error("bundle %s tests did not load: %s", bundle.slug, report.get("collect_errors"))
+        return GradeResult(
+            score=0.0,
+            verdict=Verdict.INTERNAL_ERROR,
+            cells=cells,
+            output=("Could not grade: this exercise's tests failed to load. Staff have been told."),
+            **base,
+        )
+    verdict, message = _verdict(outcome, kernel, report, cells)
+    score = sum(t.score for t in tests)
+    max_score = sum(t.max_score for t in tests)
+    return GradeResult(
+        score=round(score, 6),
+        verdict=verdict,
+        tests=tests,
+        cells=cells,
+        output=message,
+        **(base | {"max_score": max_score}),
+    )
+
+
+def _verdict(outcome: Any, kernel: dict[str, Any], report: dict[str, Any], cells: list[Any]) -> tuple[Verdict, str]:
+    status = kernel.get("status")
+    if outcome.kernel_oom:
+        return (
+            Verdict.MEMORY_EXCEEDED,
+            "Your notebook ran out of memory and was stopped; results are from what ran before.",
+        )
+    if outcome.judge_oom:
+        return Verdict.MEMORY_EXCEEDED, "Checking your results used too much memory: return smaller values."
+    if status in ("timeout", "stuck") or (status is None and not kernel.get("serving")):
+        return (
+            Verdict.TIMEOUT,
+            "Your notebook did not finish within the time limit; cells that ran too long were stopped.",
+        )
+    if status == "crashed" or report.get("kernel_lost") or kernel.get("serving") is not True:
+        return Verdict.CRASHED, "Your notebook's kernel stopped (it crashed or exited) before grading finished."
+    errors = [c for c in cells if c.status == "error"]
+    if errors:
+        first = errors[0]
+        return Verdict.GRADED, f"{len(errors)} cell(s) raised errors; the first was cell {first.index}: {first.ename}."
+    return Verdict.GRADED, ""
+
+
+def _stage_timings(outcome: Any) -> dict[str, float]:
+    t = dict(outcome.timings)
+    report = outcome.report or {}
+    kernel = report.get("kernel") if isinstance(report.get("kernel"), dict) else {}
+    out = {k: round(t[k], 3) for k in ("container_start", "teardown") if k in t}
+    started_at = t.get("started_at")
+    try:
+        if started_at and kernel.get("kernel_up"):
+            out["kernel_start"] = round(float(kernel["kernel_up"]) - started_at, 3)
+        if kernel.get("kernel_up") and kernel.get("notebook_done"):
+            out["notebook"] = round(float(kernel["notebook_done"]) - float(kernel["kernel_up"]), 3)
+        if report.get("kernel_ready_at") and report.get("tests_done_at"):
+            out["judging"] = round(float(report["tests_done_at"]) - float(report["kernel_ready_at"]), 3)
+        if "judge_exit" in t and "container_start" in t:
+            out["in_containers"] = round(t["judge_exit"] - t["container_start"], 3)
+    except (TypeError, ValueError):
+        pass  # the kernel's timestamps are the learner's to break; timings are only informative
+    return out

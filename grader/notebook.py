@@ -1,0 +1,72 @@
+"""Checking an uploaded notebook before any container starts, with messages a learner can act on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader.limits import Limits
+
+
+class InvalidNotebook(ValueError):
+    """The upload is not a notebook we can grade; the message says why in plain words."""
+
+
+def parse_notebook(data: bytes, limits: Limits) -> dict[str, Any]:
+    """Validate an .ipynb upload and return it with outputs stripped (they are never graded)."""
+    if len(data) > limits.max_notebook_kb * 1024:
+        raise InvalidNotebook(
+            f"the notebook is {len(data) / 1024:.0f} KB, above the limit of {limits.max_notebook_kb} KB; "
+            "clear its outputs (Edit > Clear All Outputs) and submit again"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidNotebook(
+            f"the file is not UTF-8 text (byte {exc.start} is invalid); is it really an .ipynb?"
+        ) from exc
+    try:
+        nb = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InvalidNotebook(f"the file is not valid JSON{where}; an .ipynb file is JSON") from exc
+    except ValueError as exc:
+        raise InvalidNotebook(f"the file is not valid notebook JSON: {exc}") from exc
+    if not isinstance(nb, dict):
+        raise InvalidNotebook("the file is JSON but not a notebook (expected an object with 'cells')")
+    major = nb.get("nbformat")
+    if major != 4:
+        raise InvalidNotebook(
+            f"nbformat {major!r} is not supported: only version 4 notebooks (Jupyter 4 and later) can be graded"
+        )
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise InvalidNotebook("the notebook has no 'cells' list")
+    if len(cells) > limits.max_cells:
+        raise InvalidNotebook(f"the notebook has {len(cells)} cells, above the limit of {limits.max_cells}")
+    _validate_schema(nb)
+    for cell in cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    return nb
+
+
+def _validate_schema(nb: dict[str, Any]) -> None:
+    import nbformat
+
+    try:
+        nbformat.validate(nb, version=4)
+    except nbformat.ValidationError as exc:
+        path = "/".join(str(p) for p in exc.path) or "the top level"
+        raise InvalidNotebook(f"the notebook does not follow nbformat 4 at {path}: {exc.message}") from exc
+
+
+def code_cells(nb: dict[str, Any]) -> list[tuple[int, str]]:
+    """(index, source) of every code cell, with the source joined into one string."""
+    result = []
+    for index, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            result.append((index, "".join(source) if isinstance(source, list) else source))
+    return result

@@ -1,0 +1,144 @@
+"""The Result format (DESIGN.md, a superset of Gradescope's results.json) and its validation.
+
+The judge's report is parsed here field by field: only known keys with the right types survive,
+strings are capped, and scores are recomputed from the tests rather than taken as given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    GRADED = "graded"
+    TIMEOUT = "timeout"
+    MEMORY_EXCEEDED = "memory_exceeded"
+    CRASHED = "crashed"
+    INVALID_NOTEBOOK = "invalid_notebook"
+    INTERNAL_ERROR = "internal_error"
+
+
+TEST_STATUSES = ("passed", "failed", "error", "timeout", "skipped")
+CELL_STATUSES = ("ok", "error", "timeout", "crashed", "not_run")
+VISIBILITIES = ("visible", "hidden")
+
+
+class ReportError(ValueError):
+    """The judge's report is not what the judge should have produced."""
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str
+    score: float
+    max_score: float
+    status: str
+    visibility: str
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class CellResult:
+    index: int
+    status: str
+    ename: str = ""
+    evalue: str = ""
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    score: float
+    max_score: float
+    verdict: Verdict
+    execution_time: float
+    tests: list[TestResult] = field(default_factory=list)
+    cells: list[CellResult] = field(default_factory=list)
+    # Learner-facing summary, as Gradescope's top-level "output".
+    output: str = ""
+    # Seconds per stage (container_start, kernel_start, notebook, judging, teardown).
+    timings: dict[str, float] = field(default_factory=dict)
+    # The device the tests ran against ("cpu" or "cuda").
+    device: str = "cpu"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["verdict"] = str(self.verdict)
+        return data
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def failure(cls, verdict: Verdict, message: str, *, max_score: float, execution_time: float = 0.0) -> GradeResult:
+        """A result with no test run: every point withheld, and the reason for the learner."""
+        return cls(score=0.0, max_score=max_score, verdict=verdict, execution_time=execution_time, output=message)
+
+
+def clip(text: Any, limit: int) -> str:
+    """A string of at most ``limit`` characters, marking what was cut."""
+    text = text if isinstance(text, str) else str(text)
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 20, 0)] + f"... [{len(text) - limit + 20} chars cut]"
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ReportError(f"{what} is not a finite number")
+    return float(value)
+
+
+def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise ReportError(f"{what} {value!r} is not one of {allowed}")
+    return value
+
+
+def parse_tests(raw: Any, *, max_chars: int) -> list[TestResult]:
+    """Validate the judge's test list; a passed test keeps its points, any other status scores 0."""
+    if not isinstance(raw, list):
+        raise ReportError("tests is not a list")
+    tests = []
+    for item in raw[:1000]:
+        if not isinstance(item, dict):
+            raise ReportError("a test entry is not an object")
+        max_score = _number(item.get("max_score"), "max_score")
+        status = _choice(item.get("status"), TEST_STATUSES, "test status")
+        tests.append(
+            TestResult(
+                name=clip(item.get("name", "?"), 200),
+                score=max_score if status == "passed" else 0.0,
+                max_score=max_score,
+                status=status,
+                visibility=_choice(item.get("visibility"), VISIBILITIES, "visibility"),
+                output=clip(item.get("output", ""), max_chars),
+            )
+        )
+    return tests
+
+
+def parse_cells(raw: Any, *, max_chars: int) -> list[CellResult]:
+    """Validate the cell report. It comes from the learner's container, so nothing in it is trusted."""
+    if not isinstance(raw, list):
+        return []
+    cells = []
+    for item in raw[:5000]:
+        if not isinstance(item, dict) or item.get("status") not in CELL_STATUSES:
+            continue
+        index = item.get("index")
+        if isinstance(index, bool) or not isinstance(index, int):
+            continue
+        cells.append(
+            CellResult(
+                index=index,
+                status=item["status"],
+                ename=clip(item.get("ename", ""), 200),
+                evalue=clip(item.get("evalue", ""), max_chars),
+            )
+        )
+    return cells

@@ -1,0 +1,343 @@
+"""Host side of the sandbox: start the kernel and judge containers, wait, collect, clean up.
+
+One grading uses three volumes and two containers, all labelled with the grading's id and the
+process that owns them:
+
+- ``<id>-ipc``: a small tmpfs shared by both containers, holding the namespace socket;
+- ``<id>-kin``: the notebook and data files, mounted into the kernel container only;
+- ``<id>-jin``: the tests and data files, mounted into the judge container only.
+
+Files are copied in with ``put_archive`` (so this works when the worker itself runs in a
+container with the Docker socket), owned by root so the unprivileged users cannot change them.
+Every object is removed in a ``finally``; what a killed worker leaves behind is removed by
+:func:`reap_stale`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import socket
+import tarfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
+
+from grader.limits import Limits
+
+LABEL = "coursegrade.sandbox"
+KERNEL_UID = 1000
+JUDGE_UID = 1001
+# Bytes of judge stdout read back; the report itself is capped well below this by the judge.
+MAX_REPORT_BYTES = 8 << 20
+_local = threading.local()
+
+
+def docker_client() -> docker.DockerClient:
+    """One Docker client per thread (their HTTP sessions are not shared safely across threads)."""
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = docker.from_env(timeout=120)
+        _local.client = client
+    return client
+
+
+@dataclass(frozen=True)
+class SandboxJob:
+    """Everything the containers need; built by the engine from a bundle and a notebook."""
+
+    image: str
+    notebook: bytes  # the cleaned notebook, as JSON
+    kernel_files: dict[str, Path]  # name beside the notebook -> host file (data files)
+    judge_files: dict[str, Path]  # path under /bundle -> host file (tests and data)
+    limits: Limits
+    device: str = "cpu"
+    gpu_device_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class SandboxOutcome:
+    report: dict[str, Any] | None = None
+    timed_out: bool = False
+    kernel_oom: bool = False
+    judge_oom: bool = False
+    judge_exit: int | None = None
+    judge_stderr: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _owner() -> str:
+    try:
+        with open("/proc/self/stat") as f:
+            start = f.read().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        start = "0"
+    return f"{socket.gethostname()}:{os.getpid()}:{start}"
+
+
+def _labels(grading_id: str, deadline: float) -> dict[str, str]:
+    return {LABEL: "1", f"{LABEL}.id": grading_id, f"{LABEL}.owner": _owner(), f"{LABEL}.deadline": str(int(deadline))}
+
+
+def _tar(files: dict[str, bytes | Path]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        dirs: set[str] = set()
+        for name, content in sorted(files.items()):
+            parts = Path(name).parts
+            for i in range(1, len(parts)):
+                d = "/".join(parts[:i])
+                if d not in dirs:
+                    dirs.add(d)
+                    info = tarfile.TarInfo(d)
+                    info.type, info.mode = tarfile.DIRTYPE, 0o755
+                    tar.addfile(info)
+            data = content.read_bytes() if isinstance(content, Path) else content
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _common(job: SandboxJob, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "image": job.image,
+        "network_mode": "none",
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "nano_cpus": int(job.limits.cpus * 1e9),
+        "ulimits": [Ulimit(name="nofile", soft=1024, hard=1024), Ulimit(name="core", soft=0, hard=0)],
+        "log_config": LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+        "labels": labels,
+        "detach": True,
+        "stdin_open": False,
+        "tty": False,
+    }
+
+
+def _kernel_spec(job: SandboxJob, name: str, labels: dict[str, str]) -> dict[str, Any]:
+    limits = job.limits
+    threads = str(max(1, int(limits.cpus)))
+    spec = _common(job, labels) | {
+        "name": f"{name}-kernel",
+        "command": ["python3", "-m", "sandbox_runtime.kernel"],
+        "user": f"{KERNEL_UID}:{KERNEL_UID}",
+        "mem_limit": f"{limits.memory_mb}m",
+        "memswap_limit": f"{limits.memory_mb}m",
+        "pids_limit": limits.pids,
+        "tmpfs": {"/tmp": f"size={limits.scratch_mb}m,mode=1777,exec"},
+        "mounts": [
+            Mount("/input", f"{name}-kin", type="volume", read_only=False),
+            Mount("/ipc", f"{name}-ipc", type="volume", no_copy=True),
+        ],
+        "environment": {
+            "GRADER_KERNEL": json.dumps(
+                {
+                    "timeout_s": limits.timeout_s,
+                    "cell_timeout_s": limits.cell_timeout_s,
+                    "serve_s": limits.judge_deadline_s,
+                    "ipc": "/ipc",
+                }
+            ),
+            "GRADER_DEVICE": job.device,
+            "HOME": "/tmp/home",
+            "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
+            "IPYTHONDIR": "/tmp/ipython",
+            "MPLCONFIGDIR": "/tmp/mpl",
+            "OMP_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+        },
+    }
+    if job.gpu_device_ids:
+        spec["device_requests"] = [DeviceRequest(device_ids=list(job.gpu_device_ids), capabilities=[["gpu"]])]
+    return spec
+
+
+def _judge_spec(job: SandboxJob, name: str, labels: dict[str, str], nonce: str) -> dict[str, Any]:
+    limits = job.limits
+    return _common(job, labels) | {
+        "name": f"{name}-judge",
+        "command": ["python3", "-m", "sandbox_runtime.judge"],
+        "user": f"{JUDGE_UID}:{JUDGE_UID}",
+        "mem_limit": f"{limits.judge_memory_mb}m",
+        "memswap_limit": f"{limits.judge_memory_mb}m",
+        "pids_limit": 64,
+        "tmpfs": {"/tmp": "size=64m,mode=1777"},
+        "mounts": [
+            Mount("/bundle", f"{name}-jin", type="volume", read_only=False),
+            Mount("/ipc", f"{name}-ipc", type="volume", no_copy=True, read_only=True),
+        ],
+        "environment": {
+            "GRADER_JUDGE": json.dumps(
+                {
+                    "nonce": nonce,
+                    "ipc": "/ipc",
+                    "tests": "/bundle/tests",
+                    "device": job.device,
+                    "kernel_wait_s": limits.timeout_s + 20.0,
+                    "judge_budget_s": limits.judge_deadline_s,
+                    "test_timeout_s": limits.test_timeout_s,
+                    "max_message_bytes": limits.max_message_mb << 20,
+                    "max_output_chars": limits.max_output_chars,
+                }
+            ),
+            "HOME": "/tmp",
+            "OMP_NUM_THREADS": "1",
+        },
+    }
+
+
+def run(job: SandboxJob) -> SandboxOutcome:
+    """Grade ``job`` in two fresh containers and return what the judge reported."""
+    client = docker_client()
+    outcome = SandboxOutcome()
+    name = f"cg-{secrets.token_hex(6)}"
+    nonce = secrets.token_hex(16)
+    t0 = time.monotonic()
+    labels = _labels(name, time.time() + job.limits.host_deadline_s + 60)
+    containers: list[Any] = []
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            client.volumes.create(
+                f"{name}-ipc",
+                driver="local",
+                driver_opts={
+                    "type": "tmpfs",
+                    "device": "tmpfs",
+                    "o": f"size=4m,uid={KERNEL_UID},gid={KERNEL_UID},mode=0711",
+                },
+                labels=labels,
+            )
+            for suffix in ("kin", "jin"):
+                client.volumes.create(f"{name}-{suffix}", labels=labels)
+            kernel_files: dict[str, bytes | Path] = {"submission.ipynb": job.notebook, **job.kernel_files}
+            kernel_f = pool.submit(_create, client, _kernel_spec(job, name, labels), "/input", kernel_files)
+            judge_f = pool.submit(
+                _create, client, _judge_spec(job, name, labels, nonce), "/bundle", dict(job.judge_files)
+            )
+            kernel, judge = kernel_f.result(), judge_f.result()
+            containers = [kernel, judge]
+            outcome.timings["create"] = time.monotonic() - t0
+            t_start = time.monotonic()
+            list(pool.map(lambda c: c.start(), containers))
+            outcome.timings["container_start"] = time.monotonic() - t0
+            outcome.timings["started_at"] = time.time()
+        _wait(judge, job.limits.host_deadline_s - (time.monotonic() - t_start), outcome)
+        outcome.timings["judge_exit"] = time.monotonic() - t0
+        kernel.reload()
+        judge.reload()
+        outcome.kernel_oom = bool(kernel.attrs["State"].get("OOMKilled"))
+        outcome.judge_oom = bool(judge.attrs["State"].get("OOMKilled"))
+        if not outcome.timed_out:
+            outcome.report = _read_report(judge, nonce)
+            if outcome.report is None:
+                outcome.judge_stderr = judge.logs(stdout=False, stderr=True, tail=40).decode("utf-8", "replace")[-4000:]
+    finally:
+        t_teardown = time.monotonic()
+        remove(client, name)
+        outcome.timings["teardown"] = time.monotonic() - t_teardown
+    return outcome
+
+
+def _create(client: docker.DockerClient, spec: dict[str, Any], target: str, files: dict[str, bytes | Path]) -> Any:
+    container = client.containers.create(**spec)
+    if not container.put_archive(target, _tar(files)):
+        raise RuntimeError(f"could not copy files into {spec['name']}")
+    return container
+
+
+def _wait(judge: Any, timeout: float, outcome: SandboxOutcome) -> None:
+    try:
+        result = judge.wait(timeout=max(timeout, 1.0))
+        outcome.judge_exit = int(result.get("StatusCode", -1))
+    except Exception as exc:  # requests raises ReadTimeout or ConnectionError subclasses here
+        if "timed out" not in str(exc).lower() and "timeout" not in type(exc).__name__.lower():
+            raise
+        outcome.timed_out = True
+
+
+def _read_report(judge: Any, nonce: str) -> dict[str, Any] | None:
+    raw = judge.logs(stdout=True, stderr=False, tail=5)[-MAX_REPORT_BYTES:]
+    for line in raw.decode("utf-8", "replace").splitlines():
+        if line.startswith(nonce):
+            try:
+                report = json.loads(line[len(nonce) :])
+            except ValueError:
+                return None
+            return report if isinstance(report, dict) else None
+    return None
+
+
+def remove(client: docker.DockerClient, grading_id: str) -> int:
+    """Remove every container and volume of one grading, whatever state they are in."""
+    removed = 0
+    found = client.containers.list(all=True, filters={"label": f"{LABEL}.id={grading_id}"})
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        removed += sum(pool.map(_remove_container, found))
+    for volume in client.volumes.list(filters={"label": f"{LABEL}.id={grading_id}"}):
+        removed += _remove_volume(volume)
+    return removed
+
+
+def _remove_container(container: Any) -> int:
+    try:
+        container.remove(force=True, v=True)
+        return 1
+    except docker.errors.NotFound:
+        return 0
+
+
+def _remove_volume(volume: Any) -> int:
+    for _ in range(20):
+        try:
+            volume.remove(force=True)
+            return 1
+        except docker.errors.NotFound:
+            return 0
+        except docker.errors.APIError as exc:
+            if "in use" not in str(exc):
+                raise
+            time.sleep(0.1)  # its container is still being torn down
+    return 0
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid, _, start = rest.partition(":")
+    if host != socket.gethostname():
+        return True  # another machine's worker: only its deadline tells
+    try:
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19] == start
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def reap_stale(*, force_all: bool = False) -> int:
+    """Remove sandbox objects whose owner process is gone or whose deadline has passed."""
+    client = docker_client()
+    now = time.time()
+    stale: set[str] = set()
+    objects = [c.labels for c in client.containers.list(all=True, filters={"label": LABEL})]
+    objects += [v.attrs.get("Labels") or {} for v in client.volumes.list(filters={"label": LABEL})]
+    for labels in objects:
+        grading_id = labels.get(f"{LABEL}.id")
+        if not grading_id:
+            continue
+        try:
+            expired = float(labels.get(f"{LABEL}.deadline", "0")) < now
+        except ValueError:
+            expired = True
+        if force_all or expired or not _owner_alive(labels.get(f"{LABEL}.owner", "")):
+            stale.add(grading_id)
+    return sum(remove(client, grading_id) for grading_id in stale)

@@ -1,0 +1,251 @@
+"""Entry point of the judge container: run the bundle's tests against the learner's kernel.
+
+Trusted. Reads its settings from GRADER_JUDGE (JSON), the tests from /bundle (read-only to it),
+and talks to the kernel only through the socket in /ipc. Prints exactly one line to its original
+stdout: a per-run nonce followed by the report as JSON. Everything pytest prints goes to stderr.
+
+Learner-facing output for hidden tests carries only the exception type and message the test
+chose to give, never its source: assertions are not rewritten (``--assert=plain``), tracebacks
+are dropped, and any line of a hidden test file that still shows up is blanked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .student import KernelClient, KernelUnavailable, NotData, Student, StudentError, StudentTimeout
+
+BUNDLE = Path("/bundle")
+POLL_S = 0.02
+
+
+class TestTimeout(Exception):
+    pass
+
+
+class NotebookUnavailable(Exception):
+    pass
+
+
+class GradingPlugin:
+    """Supplies the ``student`` and ``device`` fixtures, enforces time limits, records results."""
+
+    def __init__(self, config: dict[str, Any], test_root: Path) -> None:
+        self.config = config
+        self.test_root = test_root
+        self.started = time.monotonic()
+        self.results: list[dict[str, Any]] = []
+        self.collect_errors: list[str] = []
+        self.kernel_report: dict[str, Any] = {}
+        self.kernel_ready_at: float | None = None
+        self._client: KernelClient | None = None
+        self._unavailable: str | None = None
+        self._hidden_lines: list[str] = []
+        self._outcomes: dict[str, dict[str, Any]] = {}
+
+    # --- fixtures ---------------------------------------------------------------------------
+
+    @pytest.fixture(scope="session")
+    def student(self) -> Student:
+        return Student(self._kernel())
+
+    @pytest.fixture(scope="session")
+    def device(self) -> str:
+        return str(self.config.get("device", "cpu"))
+
+    def _kernel(self) -> KernelClient:
+        if self._client is not None:
+            return self._client
+        if self._unavailable is not None:
+            raise NotebookUnavailable(self._unavailable)
+        ipc = Path(self.config["ipc"])
+        wait_until = self.started + float(self.config["kernel_wait_s"])
+        while not (ipc / "ready").exists():
+            if time.monotonic() > wait_until:
+                self._unavailable = "your notebook did not finish running within the time limit"
+                raise NotebookUnavailable(self._unavailable)
+            time.sleep(POLL_S)
+        self.kernel_ready_at = time.time()
+        try:
+            with open(ipc / "ready", "rb") as f:
+                report = json.loads(f.read(4 << 20))
+            self.kernel_report = report if isinstance(report, dict) else {}
+        except (OSError, ValueError, RecursionError):
+            self.kernel_report = {"status": "crashed"}
+        status = self.kernel_report.get("status")
+        if self.kernel_report.get("serving") is not True:
+            self._unavailable = {
+                "stuck": "your notebook did not finish running within the time limit",
+                "timeout": "your notebook did not finish running within the time limit",
+                "crashed": "your notebook's kernel died before the tests could run (it may have run out of memory)",
+            }.get(str(status), "your notebook's kernel could not be reached")
+            raise NotebookUnavailable(self._unavailable)
+        self._client = KernelClient(str(ipc / "kernel.sock"), int(self.config["max_message_bytes"]))
+        return self._client
+
+    # --- hooks ------------------------------------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): points this test is worth (default 1)")
+        config.addinivalue_line("markers", "visible: the learner sees this test's code and full output")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(f"{report.nodeid}: {report.longreprtext[-3000:]}")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        hidden_files = {str(item.path) for item in items if item.get_closest_marker("visible") is None}
+        lines = set()
+        for path in hidden_files:
+            for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+                line = line.strip()
+                if len(line) >= 8:
+                    lines.add(line)
+        # Longest first, so a line is blanked whole before any shorter line inside it.
+        self._hidden_lines = sorted(lines, key=len, reverse=True)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        limit = float(self.config["test_timeout_s"])
+        budget_left = self.started + float(self.config["judge_budget_s"]) - time.monotonic()
+        limit = max(0.1, min(limit, budget_left))
+        if self._client is not None:
+            self._client.deadline = time.monotonic() + limit
+
+        def on_alarm(signum: int, frame: Any) -> None:
+            raise TestTimeout(f"the test did not finish within {limit:.0f} s")
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        # The socket deadline fires first for slow learner code; the alarm catches the rest.
+        signal.setitimer(signal.ITIMER_REAL, limit + 1.0)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if self._client is not None:
+                self._client.deadline = None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        entry = self._outcomes.setdefault(item.nodeid, {"item": item})
+        if report.failed and "failure" not in entry:
+            entry["failure"] = (call.when, call.excinfo.value if call.excinfo else None, report)
+        if call.when == "call" and report.passed:
+            entry["passed"] = True
+        if report.skipped and "failure" not in entry:
+            entry["skipped"] = True
+        if call.when == "teardown":
+            self._finish(item)
+
+    # --- results ----------------------------------------------------------------------------
+
+    def _finish(self, item: pytest.Item) -> None:
+        entry = self._outcomes.pop(item.nodeid)
+        marker = item.get_closest_marker("points")
+        points = float(marker.args[0]) if marker and marker.args else 1.0
+        visible = item.get_closest_marker("visible") is not None
+        failure = entry.get("failure")
+        if failure is None and entry.get("passed"):
+            status, output = "passed", ""
+        elif failure is None:
+            status, output = "skipped", "skipped"
+        else:
+            when, exc, report = failure
+            status = _status_for(when, exc)
+            output = self._message(exc, report, visible)
+        self.results.append(
+            {
+                "name": item.nodeid.split("::", 1)[-1] if "::" in item.nodeid else item.nodeid,
+                "max_score": points,
+                "status": status,
+                "visibility": "visible" if visible else "hidden",
+                "output": output[: int(self.config["max_output_chars"])],
+            }
+        )
+
+    def _message(self, exc: BaseException | None, report: pytest.TestReport, visible: bool) -> str:
+        if isinstance(exc, StudentError):
+            text = f"{exc}\n{exc.learner_traceback}".rstrip()
+        elif isinstance(exc, (StudentTimeout, TestTimeout, KernelUnavailable, NotebookUnavailable, NotData)):
+            text = str(exc)
+        elif visible:
+            return report.longreprtext[-int(self.config["max_output_chars"]) :]
+        elif isinstance(exc, AssertionError):
+            text = str(exc) or "a hidden check failed"
+        elif exc is not None:
+            text = f"{type(exc).__name__}: {exc}"
+        else:
+            text = "failed"
+        return self._redact(text) if not visible else text
+
+    def _redact(self, text: str) -> str:
+        for line in self._hidden_lines:
+            if line in text:
+                text = text.replace(line, "[hidden test code]")
+        return text
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "tests": self.results,
+            "collect_errors": self.collect_errors,
+            "kernel": {
+                k: self.kernel_report.get(k)
+                for k in ("status", "serving", "cells", "started", "kernel_up", "notebook_done")
+            },
+            "kernel_lost": bool(self._client and self._client.lost),
+            "kernel_ready_at": self.kernel_ready_at,
+            "tests_done_at": time.time(),
+        }
+
+
+def _status_for(when: str, exc: BaseException | None) -> str:
+    if isinstance(exc, (StudentTimeout, TestTimeout)):
+        return "timeout"
+    if when != "call" or isinstance(exc, (NotebookUnavailable, KernelUnavailable)):
+        return "error"
+    return "failed"
+
+
+def main() -> None:
+    config = json.loads(os.environ["GRADER_JUDGE"])
+    nonce = config["nonce"]
+    result_fd = os.dup(1)
+    os.dup2(2, 1)  # pytest's own output must never be mistaken for the report
+    test_root = Path(config.get("tests", BUNDLE / "tests"))
+    plugin = GradingPlugin(config, test_root)
+    args = [
+        str(test_root),
+        "--assert=plain",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-q",
+        "--tb=short",
+        "--rootdir",
+        str(test_root),
+        "-o",
+        "python_files=test_*.py",
+        "--import-mode=importlib",
+    ]
+    code = pytest.main(args, plugins=[plugin])
+    report = plugin.report()
+    report["exit_code"] = int(code)
+    with os.fdopen(result_fd, "w") as out:
+        out.write(nonce + json.dumps(report, default=str) + "\n")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

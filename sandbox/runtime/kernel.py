@@ -1,0 +1,189 @@
+"""Entry point of the kernel container: run the learner's notebook, then serve its namespace.
+
+Runs as the container's first process, as the unprivileged learner user. Reads its settings
+from the GRADER_KERNEL environment variable (JSON), the notebook and data files from /input,
+and writes to /ipc: ``kernel.sock`` (the namespace server) and ``ready`` (a JSON cell report).
+The judge treats all of it as untrusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from typing import Any
+
+INPUT = "/input"
+WORK = "/tmp/work"
+NOTEBOOK = "submission.ipynb"
+PROBE_TIMEOUT_S = 3.0
+
+_SERVE_CELL = "__import__('sandbox_runtime.kernel_server', fromlist=['serve']).serve(get_ipython().user_ns, {path!r})"
+
+
+def _client_class() -> Any:
+    from nbclient import NotebookClient
+
+    class QuietClient(NotebookClient):  # type: ignore[misc]
+        """Keeps only error outputs: printing gigabytes must not fill the driver's memory."""
+
+        def output(self, outs: list[Any], msg: dict[str, Any], display_id: Any, cell_index: int) -> Any:
+            if msg["msg_type"] != "error":
+                return None
+            content = msg["content"]
+            outs[:] = [
+                {
+                    "output_type": "error",
+                    "ename": str(content.get("ename", ""))[:200],
+                    "evalue": str(content.get("evalue", ""))[:4000],
+                    "traceback": [],
+                }
+            ]
+            return None
+
+        def clear_output(self, outs: list[Any], msg: dict[str, Any], cell_index: int) -> None:
+            return None
+
+    return QuietClient
+
+
+def run(config: dict[str, Any]) -> None:
+    t_start = time.time()
+    deadline = time.monotonic() + float(config["timeout_s"])
+    ipc = config["ipc"]
+    shutil.copytree(INPUT, WORK, dirs_exist_ok=True)
+    os.chdir(WORK)
+
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    nb = nbformat.read(os.path.join(WORK, NOTEBOOK), as_version=4)
+    os.unlink(os.path.join(WORK, NOTEBOOK))  # the learner's code should see only its data files
+    client = _client_class()(
+        nb,
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        startup_timeout=60,
+        resources={"metadata": {"path": WORK}},
+    )
+    cells: list[dict[str, Any]] = []
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    status = "ok"
+    report: dict[str, Any] = {"started": t_start}
+    with client.setup_kernel():
+        report["kernel_up"] = time.time()
+        for position, (index, cell) in enumerate(code):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or status in ("crashed", "stuck"):
+                if status == "ok":
+                    status = "timeout"
+                cells.extend({"index": i, "status": "not_run"} for i, _ in code[position:])
+                break
+            client.timeout = max(1, int(min(float(config["cell_timeout_s"]), remaining)))
+            try:
+                client.execute_cell(cell, index)
+            except CellTimeoutError:
+                cells.append(
+                    {
+                        "index": index,
+                        "status": "timeout",
+                        "ename": "TimeoutError",
+                        "evalue": f"the cell ran longer than {client.timeout} s and was interrupted",
+                    }
+                )
+                status = "timeout" if _recovered(client) else "stuck"
+                continue
+            except DeadKernelError:
+                cells.append(
+                    {
+                        "index": index,
+                        "status": "crashed",
+                        "ename": "DeadKernelError",
+                        "evalue": "the kernel died while running this cell (it may have run out of memory)",
+                    }
+                )
+                status = "crashed"
+                continue
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if errors:
+                cells.append(
+                    {"index": index, "status": "error", "ename": errors[0]["ename"], "evalue": errors[0]["evalue"]}
+                )
+            else:
+                cells.append({"index": index, "status": "ok"})
+        report["notebook_done"] = time.time()
+        serving = status not in ("crashed", "stuck") and _start_server(client, ipc)
+        report.update(status=status, serving=serving, cells=cells)
+        _write_ready(ipc, report)
+        # Keep the kernel alive for the judge; the host kills this container when the judge is done.
+        end = time.monotonic() + float(config["serve_s"])
+        while time.monotonic() < end:
+            time.sleep(1.0)
+
+
+def _run_hidden(client: Any, source: str, timeout: float) -> Any:
+    """Run code the learner did not write, as an extra cell at the end of the notebook."""
+    from nbformat.v4 import new_code_cell
+
+    cell = new_code_cell(source)
+    client.nb.cells.append(cell)
+    client.timeout = timeout
+    client.execute_cell(cell, len(client.nb.cells) - 1, store_history=False)
+    return cell
+
+
+def _recovered(client: Any) -> bool:
+    """After a timeout: interrupt, then check the kernel answers again within a few seconds."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    try:
+        client.km.interrupt_kernel()
+        _run_hidden(client, "pass", PROBE_TIMEOUT_S)
+        return True
+    except (CellTimeoutError, DeadKernelError):
+        return False
+
+
+def _start_server(client: Any, ipc: str) -> bool:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    try:
+        cell = _run_hidden(client, _SERVE_CELL.format(path=os.path.join(ipc, "kernel.sock")), 30)
+    except (CellTimeoutError, DeadKernelError):
+        return False
+    return not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def _write_ready(ipc: str, report: dict[str, Any]) -> None:
+    tmp = os.path.join(ipc, ".ready.tmp")
+    with open(tmp, "w") as f:
+        json.dump(report, f)
+    os.replace(tmp, os.path.join(ipc, "ready"))
+
+
+def main() -> None:
+    config = json.loads(os.environ["GRADER_KERNEL"])
+    try:
+        run(config)
+    except Exception as exc:  # report what broke where the judge can see it, then fail loudly
+        print(f"kernel driver failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        try:
+            _write_ready(
+                config["ipc"],
+                {
+                    "status": "crashed",
+                    "serving": False,
+                    "cells": [],
+                    "driver_error": f"{type(exc).__name__}: {exc}"[:2000],
+                },
+            )
+        except OSError:
+            pass
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""The data format between the judge and the learner's kernel: JSON plus arrays as npy or safetensors.
+
+A message is one frame: an 8-byte length, a 4-byte header length, a JSON header, then binary blobs
+(their sizes are listed in the header). Values are JSON trees in which tagged objects
+(``{"__t": ...}``) stand for tuples, dicts, arrays, tensors and references to objects that stay in
+the kernel. Nothing here can carry code: npy is read with ``allow_pickle=False`` and tensors are
+read by safetensors, so the judge gets back only plain data built by its own libraries.
+
+This module runs on both sides (it is imported inside the containers as ``sandbox_runtime.wire``)
+and must only use the standard library at import time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import socket
+import struct
+import sys
+from collections.abc import Callable
+from typing import Any
+
+MAX_DEPTH = 64
+_FRAME = struct.Struct(">QI")
+
+
+class WireError(Exception):
+    """A message that breaks the format or a limit."""
+
+
+class MessageTooLarge(WireError):
+    pass
+
+
+# --- framing ---------------------------------------------------------------------------------
+
+
+def send_frame(sock: socket.socket, header: dict[str, Any], blobs: list[bytes]) -> None:
+    header = dict(header, blobs=[len(b) for b in blobs])
+    head = json.dumps(header, allow_nan=False, separators=(",", ":")).encode()
+    total = 4 + len(head) + sum(len(b) for b in blobs)
+    sock.sendall(_FRAME.pack(total, len(head)))
+    sock.sendall(head)
+    for blob in blobs:
+        sock.sendall(blob)
+
+
+def recv_frame(sock: socket.socket, max_bytes: int) -> tuple[dict[str, Any], list[bytes]]:
+    """Read one frame, refusing it before reading its body when it declares more than ``max_bytes``."""
+    total, head_len = _FRAME.unpack(_recv_exact(sock, _FRAME.size))
+    if total > max_bytes:
+        raise MessageTooLarge(f"{total / 2**20:.1f} MB is more than the {max_bytes / 2**20:.0f} MB allowed")
+    if head_len > total - 4 or head_len > 64 * 2**20:
+        raise WireError("bad frame header")
+    try:
+        header = json.loads(_recv_exact(sock, head_len))
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"bad message header: {exc}") from exc
+    if not isinstance(header, dict):
+        raise WireError("message header is not an object")
+    sizes = header.get("blobs", [])
+    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes):
+        raise WireError("bad blob list")
+    if sum(sizes) != total - 4 - head_len:
+        raise WireError("blob sizes do not add up")
+    blobs = [_recv_exact(sock, size) for size in sizes]
+    return header, blobs
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:], min(n - got, 1 << 20))
+        if k == 0:
+            raise ConnectionError("connection closed")
+        got += k
+    return bytes(buf)
+
+
+# --- encoding --------------------------------------------------------------------------------
+
+
+def encode(value: Any, blobs: list[bytes], make_ref: Callable[[Any], dict[str, Any]] | None, depth: int = 0) -> Any:
+    """Turn ``value`` into a JSON tree, appending binary parts to ``blobs``.
+
+    Objects that are not data become references through ``make_ref``; with no ``make_ref``
+    (the judge's side) they are an error.
+    """
+    if depth > MAX_DEPTH:
+        raise WireError("value is nested too deeply")
+    t = type(value)
+    if value is None or t is bool or t is str:
+        return value
+    if t is int:
+        return value if -(2**63) <= value < 2**63 else {"__t": "bigint", "v": str(value)}
+    if t is float:
+        return value if math.isfinite(value) else {"__t": "float", "v": repr(value)}
+    if t is list:
+        return [encode(v, blobs, make_ref, depth + 1) for v in value]
+    if t is tuple:
+        return {"__t": "tuple", "v": [encode(v, blobs, make_ref, depth + 1) for v in value]}
+    if t is dict:
+        return {
+            "__t": "dict",
+            "v": [
+                [encode(k, blobs, make_ref, depth + 1), encode(v, blobs, make_ref, depth + 1)] for k, v in value.items()
+            ],
+        }
+    if t in (set, frozenset):
+        return {"__t": t.__name__, "v": [encode(v, blobs, make_ref, depth + 1) for v in value]}
+    if t is complex:
+        return {"__t": "complex", "v": [encode(value.real, blobs, None), encode(value.imag, blobs, None)]}
+    if t in (bytes, bytearray):
+        blobs.append(bytes(value))
+        return {"__t": "bytes", "b": len(blobs) - 1}
+    if t is slice:
+        return {
+            "__t": "slice",
+            "v": [encode(x, blobs, make_ref, depth + 1) for x in (value.start, value.stop, value.step)],
+        }
+    if value is Ellipsis:
+        return {"__t": "ellipsis"}
+    special = _encode_array_like(value, blobs)
+    if special is not None:
+        return special
+    if make_ref is None:
+        if hasattr(t, "__wire_ref__"):  # a judge-side handle on an object that lives in the kernel
+            return value.__wire_ref__
+        raise WireError(f"a {t.__name__} cannot be sent to the learner's code")
+    return make_ref(value)
+
+
+def _encode_array_like(value: Any, blobs: list[bytes]) -> dict[str, Any] | None:
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            blobs.append(_npy_bytes(np, np.asarray(value)))
+            return {"__t": "ndarray", "b": len(blobs) - 1}
+        if isinstance(value, np.generic):
+            blobs.append(_npy_bytes(np, np.asarray(value)))
+            return {"__t": "npscalar", "b": len(blobs) - 1}
+        if isinstance(value, np.dtype):
+            return {"__t": "npdtype", "v": value.str}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        if isinstance(value, torch.Tensor):
+            from safetensors.torch import save
+
+            device = str(value.device)
+            requires_grad = bool(value.requires_grad)
+            plain = value.detach().to("cpu").contiguous()
+            if plain.layout != torch.strided:
+                plain = plain.to_dense()
+            blobs.append(save({"t": plain}))
+            return {"__t": "tensor", "b": len(blobs) - 1, "device": device, "requires_grad": requires_grad}
+        if isinstance(value, torch.dtype):
+            return {"__t": "dtype", "v": str(value).removeprefix("torch.")}
+        if isinstance(value, torch.device):
+            return {"__t": "device", "v": str(value)}
+    return None
+
+
+def _npy_bytes(np: Any, array: Any) -> bytes:
+    if array.dtype.hasobject:
+        raise WireError("arrays of Python objects cannot be sent; use a numeric dtype")
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+# --- decoding --------------------------------------------------------------------------------
+
+
+def decode(tree: Any, blobs: list[bytes], resolve_ref: Callable[[dict[str, Any]], Any], depth: int = 0) -> Any:
+    """Rebuild a value from a JSON tree; references go through ``resolve_ref``.
+
+    Only builtins, numpy arrays loaded without pickle, and tensors loaded by safetensors come out.
+    """
+    if depth > MAX_DEPTH:
+        raise WireError("value is nested too deeply")
+    if tree is None or isinstance(tree, (bool, int, float, str)):
+        return tree
+    if isinstance(tree, list):
+        return [decode(v, blobs, resolve_ref, depth + 1) for v in tree]
+    if not isinstance(tree, dict):
+        raise WireError("unexpected JSON value")
+    tag = tree.get("__t")
+    items = tree.get("v")
+    if tag == "tuple":
+        return tuple(decode(v, blobs, resolve_ref, depth + 1) for v in _list(items))
+    if tag == "dict":
+        out = {}
+        for pair in _list(items):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise WireError("bad dict entry")
+            key = decode(pair[0], blobs, resolve_ref, depth + 1)
+            try:
+                out[key] = decode(pair[1], blobs, resolve_ref, depth + 1)
+            except TypeError as exc:
+                raise WireError(f"unhashable dict key: {exc}") from exc
+        return out
+    if tag in ("set", "frozenset"):
+        try:
+            members = [decode(v, blobs, resolve_ref, depth + 1) for v in _list(items)]
+            return set(members) if tag == "set" else frozenset(members)
+        except TypeError as exc:
+            raise WireError(f"unhashable set member: {exc}") from exc
+    if tag == "float" and items in ("nan", "inf", "-inf"):
+        return float(items)
+    if tag == "bigint" and isinstance(items, str) and len(items) < 4000:
+        try:
+            return int(items)
+        except ValueError as exc:
+            raise WireError("bad integer") from exc
+    if tag == "complex":
+        parts = _list(items)
+        if len(parts) != 2:
+            raise WireError("bad complex number")
+        real, imag = (decode(p, blobs, resolve_ref, depth + 1) for p in parts)
+        if not all(isinstance(x, float) for x in (real, imag)):
+            raise WireError("bad complex number")
+        return complex(real, imag)
+    if tag == "bytes":
+        return _blob(tree, blobs)
+    if tag == "slice":
+        parts = _list(items)
+        if len(parts) != 3:
+            raise WireError("bad slice")
+        return slice(*(decode(p, blobs, resolve_ref, depth + 1) for p in parts))
+    if tag == "ellipsis":
+        return Ellipsis
+    if tag in ("ndarray", "npscalar"):
+        return _load_npy(_blob(tree, blobs), scalar=tag == "npscalar")
+    if tag == "npdtype":
+        import numpy as np
+
+        return np.dtype(_text(items))
+    if tag == "tensor":
+        return _load_tensor(tree, _blob(tree, blobs))
+    if tag == "dtype":
+        import torch
+
+        dtype = getattr(torch, _text(items), None)
+        if not isinstance(dtype, torch.dtype):
+            raise WireError("unknown torch dtype")
+        return dtype
+    if tag == "device":
+        import torch
+
+        try:
+            return torch.device(_text(items))
+        except RuntimeError as exc:
+            raise WireError("bad torch device") from exc
+    if tag == "ref":
+        return resolve_ref(tree)
+    raise WireError(f"unknown value tag {tag!r}")
+
+
+def _list(items: Any) -> list[Any]:
+    if not isinstance(items, list):
+        raise WireError("expected a list")
+    return items
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 100:
+        raise WireError("expected a short string")
+    return value
+
+
+def _blob(tree: dict[str, Any], blobs: list[bytes]) -> bytes:
+    index = tree.get("b")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(blobs):
+        raise WireError("bad blob index")
+    return blobs[index]
+
+
+def _load_npy(data: bytes, *, scalar: bool) -> Any:
+    import numpy as np
+
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise WireError(f"bad array data: {exc}") from exc
+    if not isinstance(array, np.ndarray):
+        raise WireError("bad array data")
+    if scalar:
+        if array.ndim != 0:
+            raise WireError("bad scalar")
+        return array[()]
+    return array
+
+
+def _load_tensor(tree: dict[str, Any], data: bytes) -> Any:
+    from safetensors.torch import load
+
+    try:
+        tensors = load(data)
+    except Exception as exc:  # safetensors raises its own error types for any malformed input
+        raise WireError(f"bad tensor data: {exc}") from exc
+    tensor = tensors.get("t")
+    if tensor is None or len(tensors) != 1:
+        raise WireError("bad tensor data")
+    if tree.get("requires_grad") is True and (tensor.is_floating_point() or tensor.is_complex()):
+        tensor.requires_grad_(True)
+    device = tree.get("device")
+    if isinstance(device, str) and len(device) < 40:
+        # The judge has no GPU: the tensor is rebuilt on the CPU and remembers where it came from.
+        tensor.remote_device = device
+    return tensor
