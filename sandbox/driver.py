@@ -231,13 +231,11 @@ def run(job: SandboxJob) -> SandboxOutcome:
             t_start = time.monotonic()
             list(pool.map(lambda c: c.start(), containers))
             outcome.timings["container_start"] = time.monotonic() - t0
-            outcome.timings["started_at"] = time.time()
+            outcome.timings["started_at"] = started_at = time.time()
         _wait(judge, job.limits.host_deadline_s - (time.monotonic() - t_start), outcome)
         outcome.timings["judge_exit"] = time.monotonic() - t0
-        kernel.reload()
-        judge.reload()
-        outcome.kernel_oom = bool(kernel.attrs["State"].get("OOMKilled"))
-        outcome.judge_oom = bool(judge.attrs["State"].get("OOMKilled"))
+        ooms = _oom_events(client, started_at, [kernel.id, judge.id])
+        outcome.kernel_oom, outcome.judge_oom = kernel.id in ooms, judge.id in ooms
         if not outcome.timed_out:
             outcome.report = _read_report(judge, nonce)
             if outcome.report is None:
@@ -264,6 +262,21 @@ def _wait(judge: Any, timeout: float, outcome: SandboxOutcome) -> None:
         if "timed out" not in str(exc).lower() and "timeout" not in type(exc).__name__.lower():
             raise
         outcome.timed_out = True
+
+
+def _oom_events(client: docker.DockerClient, since: float, container_ids: list[str]) -> set[str]:
+    """Containers in which the kernel's OOM killer struck, from the daemon's event log.
+
+    State.OOMKilled only tells whether the container's first process was killed; the learner's
+    kernel is a child of it, so the "oom" events are the trustworthy record.
+    """
+    events = client.events(
+        since=int(since) - 1,
+        until=int(time.time()) + 1,
+        filters={"type": "container", "event": "oom", "container": container_ids},
+        decode=True,
+    )
+    return {event.get("id") or event.get("Actor", {}).get("ID", "") for event in events}
 
 
 def _read_report(judge: Any, nonce: str) -> dict[str, Any] | None:

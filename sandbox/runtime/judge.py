@@ -11,6 +11,7 @@ are dropped, and any line of a hidden test file that still shows up is blanked.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import signal
@@ -103,14 +104,7 @@ class GradingPlugin:
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         hidden_files = {str(item.path) for item in items if item.get_closest_marker("visible") is None}
-        lines = set()
-        for path in hidden_files:
-            for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
-                line = line.strip()
-                if len(line) >= 8:
-                    lines.add(line)
-        # Longest first, so a line is blanked whole before any shorter line inside it.
-        self._hidden_lines = sorted(lines, key=len, reverse=True)
+        self._hidden_lines = _hidden_snippets(hidden_files)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
@@ -207,6 +201,36 @@ class GradingPlugin:
             "kernel_ready_at": self.kernel_ready_at,
             "tests_done_at": time.time(),
         }
+
+
+def _hidden_snippets(paths: set[str]) -> list[str]:
+    """Source lines and string literals of hidden test files, longest first, to blank in output.
+
+    Longest first, so a whole line is blanked before any shorter piece inside it. String
+    literals matter because a test's arguments reach the learner's code, which could put them
+    in an exception message.
+    """
+    snippets: set[str] = set()
+    for path in paths:
+        source = Path(path).read_text(encoding="utf-8", errors="replace")
+        snippets.update(line.strip() for line in source.splitlines() if len(line.strip()) >= 8)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        # Messages the author wrote for the learner (assert messages, raised errors) stay readable.
+        meant_for_learner = {
+            id(n)
+            for node in ast.walk(tree)
+            for part in ([node.msg] if isinstance(node, ast.Assert) else [node] if isinstance(node, ast.Raise) else [])
+            if part is not None
+            for n in ast.walk(part)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 6:
+                if id(node) not in meant_for_learner:
+                    snippets.update((node.value, repr(node.value)))
+    return sorted(snippets, key=len, reverse=True)
 
 
 def _status_for(when: str, exc: BaseException | None) -> str:

@@ -19,7 +19,29 @@ INPUT = "/input"
 WORK = "/tmp/work"
 NOTEBOOK = "submission.ipynb"
 PROBE_TIMEOUT_S = 3.0
+OUTPUT_LIMIT_CHARS = 1 << 20
 
+# Run before the learner's first cell: printing gigabytes should cost the learner their output,
+# not the grader its memory. IPython keeps every cell's output in its history (`_tee`, which also
+# restores `write` after each cell), so that goes first, then the cap. The learner can undo
+# both, and then only hurts their own grading.
+_NO_OUTPUT_HISTORY_CELL = "get_ipython()._tee = lambda channel: __import__('contextlib').nullcontext()"
+_CAP_OUTPUT_CELL = """
+def __grader_cap(stream, limit={limit}):
+    write, sent = stream.write, [0]
+    def capped(text):
+        sent[0] += len(text)
+        if sent[0] <= limit:
+            return write(text)
+        if sent[0] - len(text) <= limit:
+            write("\\n[output truncated by the grader]\\n")
+        return len(text)
+    stream.write = capped
+import sys as __grader_sys
+__grader_cap(__grader_sys.stdout)
+__grader_cap(__grader_sys.stderr)
+del __grader_cap, __grader_sys
+"""
 _SERVE_CELL = "__import__('sandbox_runtime.kernel_server', fromlist=['serve']).serve(get_ipython().user_ns, {path!r})"
 
 
@@ -74,6 +96,8 @@ def run(config: dict[str, Any]) -> None:
     status = "ok"
     report: dict[str, Any] = {"started": t_start}
     with client.setup_kernel():
+        _run_hidden(client, _NO_OUTPUT_HISTORY_CELL, 30)
+        _run_hidden(client, _CAP_OUTPUT_CELL.format(limit=OUTPUT_LIMIT_CHARS), 30)
         report["kernel_up"] = time.time()
         for position, (index, cell) in enumerate(code):
             remaining = deadline - time.monotonic()
@@ -137,10 +161,11 @@ def _run_hidden(client: Any, source: str, timeout: float) -> Any:
 
 def _recovered(client: Any) -> bool:
     """After a timeout: interrupt, then check the kernel answers again within a few seconds."""
+    from jupyter_core.utils import run_sync
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     try:
-        client.km.interrupt_kernel()
+        run_sync(client.km.interrupt_kernel)()
         _run_hidden(client, "pass", PROBE_TIMEOUT_S)
         return True
     except (CellTimeoutError, DeadKernelError):

@@ -1,0 +1,150 @@
+"""End-to-end gradings in real Docker containers: the shipped bundles and the Result format."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grader.engine import grade
+from grader.result import Verdict
+from tests.conftest import EXERCISES, notebook
+
+pytestmark = pytest.mark.docker
+
+SHIPPED = sorted(p.parent for p in EXERCISES.glob("*/*/exercise.toml"))
+
+
+def _wrong_solution(bundle_dir):
+    """The reference notebook with every solution region replaced by `raise NotImplementedError`."""
+    nb = json.loads((bundle_dir / "solution.ipynb").read_text())
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if "# BEGIN SOLUTION" in src:
+            head, rest = src.split("# BEGIN SOLUTION", 1)
+            indent = head.rsplit("\n", 1)[-1]
+            cell["source"] = head + "raise NotImplementedError()\n" + indent + rest.split("# END SOLUTION", 1)[1]
+    return json.dumps(nb).encode()
+
+
+@pytest.mark.parametrize("bundle_dir", SHIPPED, ids=lambda p: p.name)
+def test_reference_gets_full_marks(bundle_dir, sandbox_settings):
+    result = grade(bundle_dir, (bundle_dir / "solution.ipynb").read_bytes(), sandbox_settings)
+    assert result.verdict == Verdict.GRADED, result.output
+    assert result.score == result.max_score > 0
+    assert all(t.status == "passed" for t in result.tests)
+    assert all(c.status == "ok" for c in result.cells)
+
+
+@pytest.mark.parametrize("bundle_dir", SHIPPED, ids=lambda p: p.name)
+def test_unsolved_template_gets_nothing(bundle_dir, sandbox_settings):
+    result = grade(bundle_dir, _wrong_solution(bundle_dir), sandbox_settings)
+    assert result.verdict == Verdict.GRADED
+    assert result.score == 0
+    assert all(t.status == "failed" for t in result.tests)
+    assert any("NotImplementedError" in t.output for t in result.tests)
+
+
+def test_partial_marks_and_result_format(make_bundle, sandbox_settings):
+    bundle = make_bundle(
+        """
+        import pytest
+
+        @pytest.mark.visible
+        @pytest.mark.points(2)
+        def test_add(student):
+            assert student.add(2, 3) == 5
+
+        @pytest.mark.points(3)
+        def test_mul(student):
+            assert student.mul(2, 3) == 6, "mul(2, 3) should be 6"
+        """
+    )
+    nb = notebook("def add(a, b):\n    return a + b", "def mul(a, b):\n    return a + b", "1/0")
+    result = grade(bundle, nb, sandbox_settings)
+    data = json.loads(result.to_json())
+    assert set(data) >= {"score", "max_score", "verdict", "execution_time", "tests", "cells"}
+    assert (data["score"], data["max_score"], data["verdict"]) == (2.0, 5.0, "graded")
+    by_name = {t["name"]: t for t in data["tests"]}
+    assert by_name["test_add"] == {"name": "test_add", "score": 2.0, "max_score": 2.0, "status": "passed",
+                                   "visibility": "visible", "output": ""}
+    assert by_name["test_mul"]["status"] == "failed"
+    assert by_name["test_mul"]["visibility"] == "hidden"
+    assert by_name["test_mul"]["output"] == "mul(2, 3) should be 6"
+    assert data["cells"][2] == {"index": 2, "status": "error", "ename": "ZeroDivisionError",
+                                "evalue": "division by zero"}
+    assert "ZeroDivisionError" in data["output"]
+
+
+def test_objects_by_reference_and_data_files(make_bundle, sandbox_settings):
+    bundle = make_bundle(
+        """
+        import numpy as np
+        import torch
+
+        def test_module_by_reference(student, device):
+            model = student.Affine(3)
+            assert model.remote_type == "Affine"
+            out = model(torch.ones(2, 3))
+            assert isinstance(out, torch.Tensor) and out.shape == (2, 3)
+            torch.testing.assert_close(out, torch.full((2, 3), 2.0))
+            assert model.scale == 2.0
+            weights = model.state_dict()
+            assert set(weights) == {"bias"}
+            assert len(student.items) == 3 and list(student.items) == [1, (2, "x"), {"k": None}]
+            assert device == "cpu"
+
+        def test_data_file_beside_notebook(student):
+            np.testing.assert_array_equal(student.loaded, np.arange(4))
+        """,
+        data={"numbers.npy": _npy(list(range(4)))},
+    )
+    nb = notebook(
+        """
+        import numpy as np, torch
+        class Affine(torch.nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.scale = 2.0
+                self.bias = torch.nn.Parameter(torch.zeros(n))
+            def forward(self, x):
+                return x * self.scale + self.bias
+        items = [1, (2, "x"), {"k": None}]
+        loaded = np.load("numbers.npy")
+        """
+    )
+    result = grade(bundle, nb, sandbox_settings)
+    assert [t.status for t in result.tests] == ["passed", "passed"], result.tests
+
+
+def _npy(values):
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.array(values))
+    return buf.getvalue()
+
+
+def test_learner_exception_is_reported_with_its_traceback(make_bundle, sandbox_settings):
+    bundle = make_bundle(
+        """
+        def test_call(student):
+            student.explode([1, 2])
+        """
+    )
+    nb = notebook("def explode(xs):\n    return xs[5]")
+    result = grade(bundle, nb, sandbox_settings)
+    (test,) = result.tests
+    assert test.status == "failed"
+    assert "explode(...) raised IndexError: list index out of range" in test.output
+    assert "return xs[5]" in test.output  # the learner's own line, to help them
+
+
+def test_gpu_required_without_gpu_is_refused_clearly(make_bundle, sandbox_settings):
+    bundle = make_bundle("def test_x(student):\n    pass\n", gpu="required")
+    result = grade(bundle, notebook("x = 1"), sandbox_settings)
+    assert result.verdict == Verdict.INTERNAL_ERROR
+    assert "needs a GPU" in result.output
+    assert result.tests == []
