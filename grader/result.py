@@ -84,7 +84,8 @@ def clip(text: Any, limit: int) -> str:
     text = text if isinstance(text, str) else str(text)
     if len(text) <= limit:
         return text
-    return text[: max(limit - 20, 0)] + f"... [{len(text) - limit + 20} chars cut]"
+    marker = f"... [{len(text)} chars, cut]"
+    return (text[: max(limit - len(marker), 0)] + marker)[:limit]
 
 
 def _number(value: Any, what: str) -> float:

@@ -272,7 +272,8 @@ def _oom_events(client: docker.DockerClient, since: float, container_ids: list[s
     """
     events = client.events(
         since=int(since) - 1,
-        until=int(time.time()) + 1,
+        # A float "until" in the past: an int rounded up would make the daemon wait for it.
+        until=f"{time.time():.6f}",
         filters={"type": "container", "event": "oom", "container": container_ids},
         decode=True,
     )

@@ -139,7 +139,14 @@ def download_wheels(variant: str, dest: Path, log: Log, index_url: str | None = 
     if index_url:
         cmd += ["--extra-index-url", index_url]
     log(f"downloading wheels for the {variant} image into {dest}")
-    subprocess.run(cmd, check=True)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # pip warns once per package about this machine's index settings; keep only what matters.
+    noise = "is ignored: it is neither a file nor a directory"
+    output = "\n".join(line for line in proc.stdout.splitlines() if noise not in line)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pip download failed:\n{output}")
+    if output.strip():
+        log(output)
 
 
 def build(variant: str = "cpu", *, force: bool = False, index_url: str | None = None, log: Log = print) -> str:

@@ -21,16 +21,30 @@ def notebook(*cells: str, nbformat: int = 4) -> bytes:
             "nbformat_minor": 5,
             "metadata": {},
             "cells": [
-                {"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
-                 "source": textwrap.dedent(src).strip()}
+                {
+                    "cell_type": "code",
+                    "id": f"c{i}",
+                    "metadata": {},
+                    "execution_count": None,
+                    "outputs": [],
+                    "source": textwrap.dedent(src).strip(),
+                }
                 for i, src in enumerate(cells)
             ],
         }
     ).encode()
 
 
-def write_bundle(root: Path, tests: str, *, slug: str = "probe", limits: dict | None = None,
-                 gpu: str = "none", points: int = 1, data: dict[str, bytes] | None = None) -> Path:
+def write_bundle(
+    root: Path,
+    tests: str,
+    *,
+    slug: str = "probe",
+    limits: dict | None = None,
+    gpu: str = "none",
+    points: int = 1,
+    data: dict[str, bytes] | None = None,
+) -> Path:
     """Write a bundle with one test file into ``root/<module>/<slug>`` and return its folder."""
     path = root / "testing" / slug
     (path / "tests").mkdir(parents=True)

@@ -98,6 +98,16 @@ class GradingPlugin:
         config.addinivalue_line("markers", "points(n): points this test is worth (default 1)")
         config.addinivalue_line("markers", "visible: the learner sees this test's code and full output")
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected_at = time.time()
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            # Pay first-use costs now, while the notebook is still running: tensors come back as
+            # safetensors, and the first assert_close imports torch.distributed (about 0.4 s).
+            import safetensors.torch  # noqa: F401
+
+            torch.testing.assert_close(torch.zeros(1), torch.zeros(1))
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collect_errors.append(f"{report.nodeid}: {report.longreprtext[-3000:]}")
@@ -139,6 +149,7 @@ class GradingPlugin:
             entry["passed"] = True
         if report.skipped and "failure" not in entry:
             entry["skipped"] = True
+        entry.setdefault("durations", {})[call.when] = call.duration
         if call.when == "teardown":
             self._finish(item)
 
@@ -165,6 +176,7 @@ class GradingPlugin:
                 "status": status,
                 "visibility": "visible" if visible else "hidden",
                 "output": output[: int(self.config["max_output_chars"])],
+                "duration": round(sum(entry.get("durations", {}).values()), 4),
             }
         )
 
@@ -200,6 +212,7 @@ class GradingPlugin:
             "kernel_lost": bool(self._client and self._client.lost),
             "kernel_ready_at": self.kernel_ready_at,
             "tests_done_at": time.time(),
+            "collected_at": getattr(self, "collected_at", None),
         }
 
 
@@ -268,7 +281,8 @@ def main() -> None:
     report["exit_code"] = int(code)
     with os.fdopen(result_fd, "w") as out:
         out.write(nonce + json.dumps(report, default=str) + "\n")
-    sys.exit(0)
+    # The report is out; skip the interpreter's slow teardown of torch and friends.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import socketserver
+import sys
 import threading
 import traceback
 from typing import Any
@@ -126,6 +127,8 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 def serve(user_ns: dict[str, Any], path: str) -> None:
     """Listen on ``path`` in a background thread; returns at once so the kernel goes idle."""
+    if "torch" in sys.modules:
+        import safetensors.torch  # noqa: F401  (before the first call, not during it)
     if os.path.exists(path):
         os.unlink(path)
     server = _Server(path, _Handler)

@@ -319,8 +319,21 @@ def test_breaking_builtins_only_breaks_the_learners_own_kernel(add_bundle, sandb
 
 
 def test_fake_result_files_and_printed_results_are_ignored(add_bundle, sandbox_settings):
-    fake = {"score": 100.0, "max_score": 1.0, "verdict": "graded", "tests": [
-        {"name": "test_add", "score": 1.0, "max_score": 1.0, "status": "passed", "visibility": "hidden", "output": ""}]}
+    fake = {
+        "score": 100.0,
+        "max_score": 1.0,
+        "verdict": "graded",
+        "tests": [
+            {
+                "name": "test_add",
+                "score": 1.0,
+                "max_score": 1.0,
+                "status": "passed",
+                "visibility": "hidden",
+                "output": "",
+            }
+        ],
+    }
     text = json.dumps(fake)
     nb = notebook(
         WRONG_ADD,
@@ -467,8 +480,10 @@ def test_enormous_return_values_are_refused(make_bundle, sandbox_settings):
         (b"\xff\xfe\x00binary", "not UTF-8"),
         (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "nbformat 3"),
         (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode(), "no 'cells'"),
-        (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}).encode(),
-         "does not follow nbformat 4"),
+        (
+            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}).encode(),
+            "does not follow nbformat 4",
+        ),
         (notebook(*["x = 1"] * 501), "above the limit of 500"),
         (notebook("x = '" + "a" * 3 * 2**20 + "'"), "above the limit of 2048 KB"),
     ],

@@ -97,7 +97,10 @@ def test_fifty_gradings_some_killed_leave_nothing_behind(make_bundle, sandbox_se
     def killed(sig: signal.Signals) -> int:
         proc = subprocess.Popen(
             [sys.executable, "-m", "grader", str(bundle), str(nb_path)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
         )
         time.sleep(rng.uniform(1.0, 3.0))
         proc.send_signal(sig)

@@ -66,13 +66,23 @@ def test_partial_marks_and_result_format(make_bundle, sandbox_settings):
     assert set(data) >= {"score", "max_score", "verdict", "execution_time", "tests", "cells"}
     assert (data["score"], data["max_score"], data["verdict"]) == (2.0, 5.0, "graded")
     by_name = {t["name"]: t for t in data["tests"]}
-    assert by_name["test_add"] == {"name": "test_add", "score": 2.0, "max_score": 2.0, "status": "passed",
-                                   "visibility": "visible", "output": ""}
+    assert by_name["test_add"] == {
+        "name": "test_add",
+        "score": 2.0,
+        "max_score": 2.0,
+        "status": "passed",
+        "visibility": "visible",
+        "output": "",
+    }
     assert by_name["test_mul"]["status"] == "failed"
     assert by_name["test_mul"]["visibility"] == "hidden"
     assert by_name["test_mul"]["output"] == "mul(2, 3) should be 6"
-    assert data["cells"][2] == {"index": 2, "status": "error", "ename": "ZeroDivisionError",
-                                "evalue": "division by zero"}
+    assert data["cells"][2] == {
+        "index": 2,
+        "status": "error",
+        "ename": "ZeroDivisionError",
+        "evalue": "division by zero",
+    }
     assert "ZeroDivisionError" in data["output"]
 
 

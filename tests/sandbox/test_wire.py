@@ -1,0 +1,142 @@
+"""The judge/kernel data format, without Docker: round trips, and what it refuses to carry."""
+
+import io
+import pickle
+import socket
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from sandbox.runtime import wire
+
+
+def roundtrip(value, make_ref=None, resolve=None):
+    blobs: list[bytes] = []
+    tree = wire.encode(value, blobs, make_ref)
+    return wire.decode(tree, blobs, resolve or (lambda t: pytest.fail("unexpected ref")))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        3,
+        -(2**70),
+        2.5,
+        float("inf"),
+        "héllo",
+        [1, [2]],
+        (1, (2, 3)),
+        {"a": 1, 2: (3,)},
+        {1, 2},
+        frozenset({"x"}),
+        1 + 2j,
+        b"\x00\xff",
+        slice(1, None, 2),
+        Ellipsis,
+    ],
+)
+def test_plain_values_round_trip(value):
+    assert roundtrip(value) == value
+    assert type(roundtrip(value)) is type(value)
+
+
+def test_nan_round_trips():
+    assert np.isnan(roundtrip(float("nan")))
+
+
+def test_arrays_and_tensors_round_trip():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)[:, ::2]
+    got = roundtrip(a)
+    assert got.dtype == np.float32 and np.array_equal(got, a)
+    assert roundtrip(np.int16(7)) == np.int16(7) and type(roundtrip(np.int16(7))) is np.int16
+    assert roundtrip(np.dtype("float64")) == np.float64
+    t = torch.randn(2, 3, dtype=torch.float64).t()
+    got = roundtrip(t)
+    assert torch.equal(got, t) and got.dtype == torch.float64 and got.remote_device == "cpu"
+    bf = roundtrip(torch.ones(2, dtype=torch.bfloat16, requires_grad=True))
+    assert bf.dtype == torch.bfloat16 and bf.requires_grad
+    assert roundtrip(torch.float16) is torch.float16
+    assert roundtrip(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_non_data_needs_a_reference():
+    class Thing:
+        pass
+
+    with pytest.raises(wire.WireError, match="cannot be sent"):
+        wire.encode(Thing(), [], None)
+    refs = {}
+
+    def make_ref(obj):
+        refs[7] = obj
+        return {"__t": "ref", "id": 7}
+
+    thing = Thing()
+    assert roundtrip([thing], make_ref, lambda t: refs[t["id"]]) == [thing]
+
+
+def test_object_arrays_are_refused_both_ways():
+    with pytest.raises(wire.WireError, match="Python objects"):
+        wire.encode(np.array([object()]), [], None)
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(wire.WireError, match="bad array data"):
+        wire.decode({"__t": "ndarray", "b": 0}, [buf.getvalue()], lambda t: None)
+
+
+def test_pickles_are_never_loaded():
+    class Boom:
+        def __reduce__(self):
+            return (pytest.fail, ("unpickled!",))
+
+    payload = pickle.dumps(Boom())
+    for tag in ("ndarray", "npscalar", "tensor"):
+        with pytest.raises(wire.WireError):
+            wire.decode({"__t": tag, "b": 0}, [payload], lambda t: None)
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"__t": "nope"},
+        {"__t": "ndarray", "b": 5},
+        {"__t": "dict", "v": [[[1], 2]]},
+        {"__t": "set", "v": [[1]]},
+        {"__t": "dtype", "v": "Tensor"},
+        {"__t": "bigint", "v": "9" * 5000},
+        {"__t": "complex", "v": ["a", 1.0]},
+        {"__t": "tuple", "v": "abc"},
+    ],
+)
+def test_malformed_trees_are_refused(tree):
+    with pytest.raises(wire.WireError):
+        wire.decode(tree, [], lambda t: None)
+
+
+def test_deep_nesting_is_refused():
+    deep: list = []
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(wire.WireError, match="nested too deeply"):
+        wire.encode(deep, [], None)
+
+
+def test_frames_round_trip_and_oversized_frames_are_refused_before_reading():
+    a, b = socket.socketpair()
+    with a, b:
+        blob = b"x" * 100_000
+        sender = threading.Thread(target=wire.send_frame, args=(a, {"op": "ping"}, [blob]))
+        sender.start()
+        header, blobs = wire.recv_frame(b, 1 << 20)
+        sender.join()
+        assert header["op"] == "ping" and blobs == [blob]
+        sender = threading.Thread(target=wire.send_frame, args=(a, {"op": "big"}, [blob]))
+        sender.start()
+        with pytest.raises(wire.MessageTooLarge):
+            wire.recv_frame(b, 50_000)
+        a.close()
+        sender.join()
