@@ -8,6 +8,7 @@ import pytest
 
 from grader.engine import grade
 from grader.result import Verdict
+from grader.template import make_template
 from tests.conftest import EXERCISES, notebook
 
 pytestmark = pytest.mark.docker
@@ -15,16 +16,8 @@ pytestmark = pytest.mark.docker
 SHIPPED = sorted(p.parent for p in EXERCISES.glob("*/*/exercise.toml"))
 
 
-def _wrong_solution(bundle_dir):
-    """The reference notebook with every solution region replaced by `raise NotImplementedError`."""
-    nb = json.loads((bundle_dir / "solution.ipynb").read_text())
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if "# BEGIN SOLUTION" in src:
-            head, rest = src.split("# BEGIN SOLUTION", 1)
-            indent = head.rsplit("\n", 1)[-1]
-            cell["source"] = head + "raise NotImplementedError()\n" + indent + rest.split("# END SOLUTION", 1)[1]
-    return json.dumps(nb).encode()
+def _template(bundle_dir):
+    return json.dumps(make_template(json.loads((bundle_dir / "solution.ipynb").read_text()))).encode()
 
 
 @pytest.mark.parametrize("bundle_dir", SHIPPED, ids=lambda p: p.name)
@@ -38,7 +31,7 @@ def test_reference_gets_full_marks(bundle_dir, sandbox_settings):
 
 @pytest.mark.parametrize("bundle_dir", SHIPPED, ids=lambda p: p.name)
 def test_unsolved_template_gets_nothing(bundle_dir, sandbox_settings):
-    result = grade(bundle_dir, _wrong_solution(bundle_dir), sandbox_settings)
+    result = grade(bundle_dir, _template(bundle_dir), sandbox_settings)
     assert result.verdict == Verdict.GRADED
     assert result.score == 0
     assert all(t.status == "failed" for t in result.tests)
