@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -138,8 +139,13 @@ def download_wheels(variant: str, dest: Path, log: Log, index_url: str | None = 
         cmd += ["--platform", platform]
     if index_url:
         cmd += ["--extra-index-url", index_url]
+    env = dict(os.environ)
+    if variant == "cuda":
+        # This machine's pip config points at a local CPU build of torch; the CUDA build must
+        # come from the index (PyPI's Linux torch wheels are CUDA builds, or --index-url).
+        env["PIP_CONFIG_FILE"] = os.devnull
     log(f"downloading wheels for the {variant} image into {dest}")
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     # pip warns once per package about this machine's index settings; keep only what matters.
     noise = "is ignored: it is neither a file nor a directory"
     output = "\n".join(line for line in proc.stdout.splitlines() if noise not in line)

@@ -18,7 +18,8 @@ from typing import Any
 INPUT = "/input"
 WORK = "/tmp/work"
 NOTEBOOK = "submission.ipynb"
-PROBE_TIMEOUT_S = 3.0
+PROBE_TIMEOUT_S = 3
+TIMEOUT_ENAME = "GraderCellTimeout"
 OUTPUT_LIMIT_CHARS = 1 << 20
 
 # Run before the learner's first cell: printing gigabytes should cost the learner their output,
@@ -79,7 +80,7 @@ def run(config: dict[str, Any]) -> None:
     os.chdir(WORK)
 
     import nbformat
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import DeadKernelError
 
     nb = nbformat.read(os.path.join(WORK, NOTEBOOK), as_version=4)
     os.unlink(os.path.join(WORK, NOTEBOOK))  # the learner's code should see only its data files
@@ -87,7 +88,12 @@ def run(config: dict[str, Any]) -> None:
         nb,
         kernel_name="python3",
         allow_errors=True,
-        interrupt_on_timeout=False,
+        # On a timeout nbclient interrupts the kernel and hands back this reply, keeping its
+        # message loop intact (raising instead leaves later cells waiting on IOPub).
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "cell timed out"},
+        iopub_timeout=2,
+        on_cell_executed=_remember_reply,
         startup_timeout=60,
         resources={"metadata": {"path": WORK}},
     )
@@ -109,17 +115,6 @@ def run(config: dict[str, Any]) -> None:
             client.timeout = max(1, int(min(float(config["cell_timeout_s"]), remaining)))
             try:
                 client.execute_cell(cell, index)
-            except CellTimeoutError:
-                cells.append(
-                    {
-                        "index": index,
-                        "status": "timeout",
-                        "ename": "TimeoutError",
-                        "evalue": f"the cell ran longer than {client.timeout} s and was interrupted",
-                    }
-                )
-                status = "timeout" if _recovered(client) else "stuck"
-                continue
             except DeadKernelError:
                 cells.append(
                     {
@@ -130,6 +125,17 @@ def run(config: dict[str, Any]) -> None:
                     }
                 )
                 status = "crashed"
+                continue
+            if _timed_out(cell):
+                cells.append(
+                    {
+                        "index": index,
+                        "status": "timeout",
+                        "ename": "TimeoutError",
+                        "evalue": f"the cell ran longer than {client.timeout} s and was interrupted",
+                    }
+                )
+                status = "timeout" if _recovered(client) else "stuck"
                 continue
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if errors:
@@ -159,27 +165,32 @@ def _run_hidden(client: Any, source: str, timeout: float) -> Any:
     return cell
 
 
+async def _remember_reply(cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
+    cell.metadata["grader_reply"] = {"ename": execute_reply.get("content", {}).get("ename")}
+
+
+def _timed_out(cell: Any) -> bool:
+    return cell.metadata.get("grader_reply", {}).get("ename") == TIMEOUT_ENAME
+
+
 def _recovered(client: Any) -> bool:
-    """After a timeout: interrupt, then check the kernel answers again within a few seconds."""
-    from jupyter_core.utils import run_sync
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    """After a timeout (nbclient has interrupted the kernel): does it answer again, quickly?"""
+    from nbclient.exceptions import DeadKernelError
 
     try:
-        run_sync(client.km.interrupt_kernel)()
-        _run_hidden(client, "pass", PROBE_TIMEOUT_S)
-        return True
-    except (CellTimeoutError, DeadKernelError):
+        return not _timed_out(_run_hidden(client, "pass", PROBE_TIMEOUT_S))
+    except DeadKernelError:
         return False
 
 
 def _start_server(client: Any, ipc: str) -> bool:
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import DeadKernelError
 
     try:
         cell = _run_hidden(client, _SERVE_CELL.format(path=os.path.join(ipc, "kernel.sock")), 30)
-    except (CellTimeoutError, DeadKernelError):
+    except DeadKernelError:
         return False
-    return not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+    return not _timed_out(cell) and not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
 
 
 def _write_ready(ipc: str, report: dict[str, Any]) -> None:

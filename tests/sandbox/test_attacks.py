@@ -495,3 +495,51 @@ def test_malformed_notebooks(add_bundle, sandbox_settings, data, message):
     assert message in result.output
     assert result.score == 0 and result.max_score == 1
     assert result.execution_time < 2
+
+
+# --- the containers' own limits ------------------------------------------------------------------
+
+PRIVILEGES = """
+import os
+
+def privileges():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    def cgroup(path):
+        try:
+            return open(path).read().strip()
+        except OSError:
+            return None
+    return {
+        "uid": os.getuid(),
+        "cap_eff": status["CapEff"].strip(),
+        "no_new_privs": status["NoNewPrivs"].strip(),
+        "root_writable": os.access("/", os.W_OK),
+        "memory_limit": cgroup("/sys/fs/cgroup/memory/memory.limit_in_bytes") or cgroup("/sys/fs/cgroup/memory.max"),
+        "pids_max": cgroup("/sys/fs/cgroup/pids/pids.max") or cgroup("/sys/fs/cgroup/pids.max"),
+    }
+"""
+
+
+def test_both_containers_run_unprivileged_and_limited(make_bundle, sandbox_settings):
+    bundle = make_bundle(
+        PRIVILEGES
+        + """
+
+def check(p, uid, memory_mb, pids):
+    assert p["uid"] == uid
+    assert p["cap_eff"] == "0000000000000000"
+    assert p["no_new_privs"] == "1"
+    assert p["root_writable"] is False
+    assert int(p["memory_limit"]) == memory_mb * 2**20
+    assert int(p["pids_max"]) == pids
+
+def test_kernel(student):
+    check(student.privileges(), 1000, 512, 100)
+
+def test_judge():
+    check(privileges(), 1001, 1024, 64)
+""",
+        limits={"memory_mb": 512, "pids": 100, "judge_memory_mb": 1024},
+    )
+    result = _grade(bundle, notebook(PRIVILEGES), sandbox_settings)
+    assert [t.status for t in result.tests] == ["passed", "passed"], result.tests

@@ -1,0 +1,69 @@
+"""How the containers are asked for, without starting them: limits, mounts, GPU device requests."""
+
+from pathlib import Path
+
+import pytest
+
+from grader.bundle import load_bundle
+from grader.engine import EngineSettings, GpuUnavailable, _device_for
+from grader.limits import DEFAULT_LIMITS
+from sandbox.driver import SandboxJob, _judge_spec, _kernel_spec
+from tests.conftest import write_bundle
+
+
+def _job(**kwargs):
+    return SandboxJob(image="img", notebook=b"{}", kernel_files={}, judge_files={}, limits=DEFAULT_LIMITS, **kwargs)
+
+
+def test_kernel_spec_applies_every_limit():
+    spec = _kernel_spec(_job(), "cg-x", {"l": "1"})
+    assert spec["network_mode"] == "none" and spec["read_only"] is True
+    assert spec["cap_drop"] == ["ALL"] and spec["security_opt"] == ["no-new-privileges"]
+    assert spec["user"] == "1000:1000"
+    assert spec["mem_limit"] == spec["memswap_limit"] == f"{DEFAULT_LIMITS.memory_mb}m"
+    assert spec["pids_limit"] == DEFAULT_LIMITS.pids
+    assert spec["nano_cpus"] == int(DEFAULT_LIMITS.cpus * 1e9)
+    assert spec["tmpfs"]["/tmp"].startswith(f"size={DEFAULT_LIMITS.scratch_mb}m")
+    assert {m["Target"] for m in spec["mounts"]} == {"/input", "/ipc"}
+    assert "device_requests" not in spec
+
+
+def test_judge_never_gets_the_gpu_or_the_notebook():
+    spec = _judge_spec(_job(gpu_device_ids=("0",), device="cuda"), "cg-x", {}, "nonce")
+    assert "device_requests" not in spec
+    assert {m["Target"] for m in spec["mounts"]} == {"/bundle", "/ipc"}
+    assert spec["user"] == "1001:1001"
+
+
+def test_gpu_devices_go_to_the_kernel_by_device_request():
+    spec = _kernel_spec(_job(gpu_device_ids=("0", "1"), device="cuda"), "cg-x", {})
+    (request,) = spec["device_requests"]
+    assert request["DeviceIDs"] == ["0", "1"] and request["Capabilities"] == [["gpu"]]
+    assert spec["environment"]["GRADER_DEVICE"] == "cuda"
+
+
+@pytest.mark.parametrize(
+    ("gpu", "devices", "expected"),
+    [
+        ("none", ("0",), ("cpu", ())),
+        ("optional", (), ("cpu", ())),
+        ("optional", ("0",), ("cuda", ("0",))),
+        ("required", ("0", "1"), ("cuda", ("0", "1"))),
+    ],
+)
+def test_device_choice(tmp_path: Path, gpu, devices, expected):
+    bundle = load_bundle(write_bundle(tmp_path, "def test_x(): pass\n", gpu=gpu))
+    assert _device_for(bundle, EngineSettings(image="img", gpu_devices=devices)) == expected
+
+
+def test_required_gpu_without_devices_is_refused(tmp_path: Path):
+    bundle = load_bundle(write_bundle(tmp_path, "def test_x(): pass\n", gpu="required"))
+    with pytest.raises(GpuUnavailable, match="needs a GPU"):
+        _device_for(bundle, EngineSettings(image="img"))
+
+
+def test_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("SANDBOX_IMAGE", "custom:tag")
+    monkeypatch.setenv("SANDBOX_GPU_DEVICES", "0, 2")
+    settings = EngineSettings.from_env()
+    assert settings.image == "custom:tag" and settings.gpu_devices == ("0", "2")
