@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Before Django is set up: tests use their own Redis database and media folder, which the worker
+# processes they start share.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test-media"))
+
 import json
 import textwrap
 from collections.abc import Callable

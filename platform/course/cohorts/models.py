@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.db import models
+
+
+class Cohort(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    starts_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enrollment(models.Model):
+    """A person in a cohort: learners are followed, staff (instructors, organisers) see the cohort."""
+
+    class Role(models.TextChoices):
+        LEARNER = "learner", "Learner"
+        STAFF = "staff", "Staff"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="enrollments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort", "user"], name="one_enrollment_per_cohort")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.cohort} ({self.role})"

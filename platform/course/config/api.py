@@ -1,0 +1,49 @@
+"""API conventions shared by every app: error bodies and the CSV renderer."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from rest_framework import renderers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ServiceError(Exception):
+    """A business rule refused the request; views turn it into an HTTP error with this message."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, status_code: int | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        self.headers = headers or {}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus ServiceError; every error body is ``{"detail": "..."}``."""
+    if isinstance(exc, ServiceError):
+        return Response({"detail": exc.message}, status=exc.status_code, headers=exc.headers)
+    return drf_exception_handler(exc, context)
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Renders a list of flat dicts as CSV (selected with ``?format=csv``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        rows = data if isinstance(data, list) else [data]
+        if not rows:
+            return b""
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue().encode("utf-8")

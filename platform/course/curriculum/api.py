@@ -1,0 +1,79 @@
+import json
+from dataclasses import asdict
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from course.curriculum.selectors import exercise_get
+from course.progress.selectors import standings
+
+
+class ExerciseStandingSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    state = serializers.CharField()
+    best_score = serializers.FloatField()
+    max_score = serializers.FloatField()
+    attempts = serializers.IntegerField()
+    time_s = serializers.IntegerField()
+
+
+class ModuleStandingSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    estimated_hours = serializers.FloatField()
+    requires = serializers.ListField(child=serializers.CharField())
+    state = serializers.ChoiceField(choices=["locked", "available", "in_progress", "complete"])
+    score = serializers.FloatField()
+    max_score = serializers.FloatField()
+    time_s = serializers.IntegerField(help_text="active time spent on the module's exercises, in seconds")
+    exercises = ExerciseStandingSerializer(many=True)
+
+
+class ModuleListApi(APIView):
+    """The curriculum in order, with the caller's state, score and time per module."""
+
+    @extend_schema(responses=ModuleStandingSerializer(many=True))
+    def get(self, request):
+        modules = standings(learner_ids=[request.user.id])[request.user.id]
+        return Response([asdict(m) for m in modules])
+
+
+def _exercise_or_404(slug: str):
+    exercise = exercise_get(slug=slug)
+    if exercise is None or exercise.current_version is None:
+        raise NotFound(f"there is no exercise {slug!r}")
+    return exercise
+
+
+class ExerciseDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.CharField()
+        title = serializers.CharField()
+        module = serializers.CharField(source="module.slug")
+        points = serializers.FloatField(source="current_version.points")
+        gpu = serializers.CharField(source="current_version.gpu")
+        estimated_minutes = serializers.IntegerField(source="current_version.estimated_minutes", allow_null=True)
+        statement = serializers.CharField(source="current_version.statement", help_text="Markdown")
+        version = serializers.CharField(source="current_version.content_hash")
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, slug: str):
+        return Response(self.OutputSerializer(_exercise_or_404(slug)).data)
+
+
+class ExerciseNotebookApi(APIView):
+    """The learner's template notebook for the exercise, as an .ipynb download."""
+
+    @extend_schema(responses={(200, "application/x-ipynb+json"): OpenApiTypes.BINARY})
+    def get(self, request, slug: str):
+        exercise = _exercise_or_404(slug)
+        response = HttpResponse(
+            json.dumps(exercise.current_version.template, indent=1), content_type="application/x-ipynb+json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{exercise.slug}.ipynb"'
+        return response

@@ -1,0 +1,64 @@
+from django.db import models
+
+
+class Module(models.Model):
+    """A step of the curriculum; ``requires`` makes the prerequisite DAG."""
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    estimated_hours = models.FloatField(default=0)
+    description = models.TextField(blank=True)
+    resources = models.JSONField(default=list, blank=True)
+    requires = models.ManyToManyField("self", symmetrical=False, related_name="unlocks", blank=True)
+
+    class Meta:
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Exercise(models.Model):
+    module = models.ForeignKey(Module, on_delete=models.PROTECT, related_name="exercises")
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    # The version new submissions are graded against; older versions stay for their submissions.
+    current_version = models.ForeignKey(
+        "ExerciseVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["module__position", "position", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ExerciseVersion(models.Model):
+    """An immutable snapshot of a bundle, keyed by the hash of its content."""
+
+    class Gpu(models.TextChoices):
+        NONE = "none", "No GPU"
+        OPTIONAL = "optional", "GPU if available"
+        REQUIRED = "required", "GPU required"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="versions")
+    content_hash = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    points = models.FloatField()
+    gpu = models.CharField(max_length=10, choices=Gpu.choices, default=Gpu.NONE)
+    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    statement = models.TextField(blank=True)
+    template = models.JSONField(help_text="the learner's template notebook")
+    # The bundle's files, copied under MEDIA_ROOT so grading never reads a folder that may change.
+    bundle_path = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["exercise", "content_hash"], name="one_version_per_content")]
+        ordering = ["exercise", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug}@{self.content_hash[:12]}"

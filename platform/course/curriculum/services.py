@@ -1,0 +1,153 @@
+"""Writes for the curriculum: loading curriculum.toml and publishing bundles as immutable versions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from course.config.api import ServiceError
+from course.curriculum.models import Exercise, ExerciseVersion, Module
+from grader.bundle import Bundle, content_files, load_bundle
+from grader.template import make_template
+
+_MODULE_KEYS = {"slug", "title", "requires", "estimated_hours", "description", "resources"}
+
+
+class CurriculumError(ServiceError):
+    pass
+
+
+@dataclass
+class LoadReport:
+    modules: int = 0
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _read_modules(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CurriculumError(f"{path}: {exc}") from exc
+    modules = data.get("modules")
+    if not isinstance(modules, list) or not modules:
+        raise CurriculumError(f"{path}: needs a [[modules]] list")
+    slugs = [m.get("slug") for m in modules]
+    for m in modules:
+        unknown = set(m) - _MODULE_KEYS
+        if unknown:
+            raise CurriculumError(f"{path}: module {m.get('slug')!r}: unknown keys {sorted(unknown)}")
+        for req in m.get("requires", []):
+            if req not in slugs:
+                raise CurriculumError(f"{path}: module {m['slug']!r} requires unknown module {req!r}")
+    _check_acyclic({m["slug"]: list(m.get("requires", [])) for m in modules}, path)
+    return modules
+
+
+def _check_acyclic(graph: dict[str, list[str]], path: Path) -> None:
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        if state.get(node) == 1:
+            raise CurriculumError(f"{path}: prerequisites form a cycle: {' -> '.join(trail + [node])}")
+        if state.get(node) == 2:
+            return
+        state[node] = 1
+        for req in graph[node]:
+            visit(req, trail + [node])
+        state[node] = 2
+
+    for node in graph:
+        visit(node, [])
+
+
+@transaction.atomic
+def curriculum_load(*, root: Path | None = None) -> LoadReport:
+    """Create or update every module of ``curriculum.toml`` and publish every bundle under ``root``."""
+    root = Path(root or settings.EXERCISES_DIR)
+    report = LoadReport()
+    specs = _read_modules(root / "curriculum.toml")
+    modules: dict[str, Module] = {}
+    for position, spec in enumerate(specs):
+        module, _ = Module.objects.update_or_create(
+            slug=spec["slug"],
+            defaults={
+                "title": spec["title"],
+                "position": position,
+                "estimated_hours": float(spec.get("estimated_hours", 0)),
+                "description": spec.get("description", ""),
+                "resources": spec.get("resources", []),
+            },
+        )
+        modules[module.slug] = module
+    for spec in specs:
+        modules[spec["slug"]].requires.set([modules[r] for r in spec.get("requires", [])])
+    report.modules = len(modules)
+    for position, meta in enumerate(sorted(root.glob("*/*/exercise.toml"))):
+        version, created = exercise_publish(path=meta.parent, position=position)
+        (report.created if created else report.unchanged).append(str(version))
+    return report
+
+
+@transaction.atomic
+def exercise_publish(*, path: Path, position: int | None = None) -> tuple[ExerciseVersion, bool]:
+    """Store the bundle at ``path`` as an immutable version and make it current.
+
+    Publishing content that is already stored changes nothing; submissions keep their version.
+    """
+    bundle = load_bundle(path)
+    module = Module.objects.filter(slug=bundle.module).first()
+    if module is None:
+        raise CurriculumError(f"{path}: module {bundle.module!r} is not in curriculum.toml")
+    exercise, _ = Exercise.objects.get_or_create(
+        slug=bundle.slug, defaults={"module": module, "title": bundle.title, "position": position or 0}
+    )
+    if exercise.module_id != module.id:
+        raise CurriculumError(f"{path}: exercise {bundle.slug!r} already belongs to module {exercise.module.slug!r}")
+    fields = {"title": bundle.title}
+    if position is not None:
+        fields["position"] = position
+    Exercise.objects.filter(pk=exercise.pk).update(**fields)
+    digest = bundle.content_hash()
+    version = ExerciseVersion.objects.filter(exercise=exercise, content_hash=digest).first()
+    created = version is None
+    if version is None:
+        version = ExerciseVersion.objects.create(
+            exercise=exercise,
+            content_hash=digest,
+            title=bundle.title,
+            points=bundle.points,
+            gpu=bundle.gpu,
+            estimated_minutes=bundle.estimated_minutes,
+            statement=_read(bundle.path / "README.md"),
+            template=make_template(json.loads(_read(bundle.path / "solution.ipynb") or '{"cells": []}')),
+            bundle_path=str(_snapshot(bundle, digest)),
+        )
+    if exercise.current_version_id != version.id:
+        Exercise.objects.filter(pk=exercise.pk).update(current_version=version)
+    return version, created
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def _snapshot(bundle: Bundle, digest: str) -> Path:
+    """Copy the bundle to MEDIA_ROOT/bundles/<hash>/<module>/<slug>/ once; that folder never changes."""
+    target = Path(settings.MEDIA_ROOT) / "bundles" / digest / bundle.module / bundle.slug
+    if not target.exists():
+        staging = target.with_name(target.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        for src in content_files(bundle.path):
+            dest = staging / src.relative_to(bundle.path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
+        staging.rename(target)
+    return target

@@ -1,0 +1,55 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from course.config.api import ServiceError
+from course.submissions.selectors import submissions_visible_to
+from course.submissions.services import submission_create
+
+
+class SubmissionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    exercise = serializers.CharField(source="exercise.slug")
+    status = serializers.CharField()
+    verdict = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    max_score = serializers.FloatField()
+    queued_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    result = serializers.JSONField(allow_null=True, help_text="the Result format of DESIGN.md")
+
+
+class SubmissionCreateApi(APIView):
+    """Submit a notebook (multipart field ``notebook``); grading happens in the background."""
+
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        notebook = serializers.FileField()
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        status = serializers.CharField()
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer})
+    def post(self, request, slug: str):
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ServiceError("send the notebook as a multipart file field named 'notebook'")
+        submission = submission_create(
+            learner=request.user, exercise_slug=slug, notebook=data.validated_data["notebook"]
+        )
+        return Response(self.OutputSerializer(submission).data, status=202)
+
+
+class SubmissionDetailApi(APIView):
+    @extend_schema(responses=SubmissionOutputSerializer)
+    def get(self, request, submission_id: int):
+        submission = submissions_visible_to(request.user).filter(id=submission_id).first()
+        if submission is None:
+            raise NotFound("no such submission")
+        return Response(SubmissionOutputSerializer(submission).data)

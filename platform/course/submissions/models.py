@@ -1,0 +1,56 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def _notebook_path(instance: "Submission", filename: str) -> str:
+    return f"submissions/{instance.learner_id}/{uuid.uuid4().hex}.ipynb"
+
+
+class Submission(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        GRADED = "graded", "Graded"
+        ERROR = "error", "Error"
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    exercise = models.ForeignKey("curriculum.Exercise", on_delete=models.PROTECT, related_name="submissions")
+    version = models.ForeignKey("curriculum.ExerciseVersion", on_delete=models.PROTECT, related_name="submissions")
+    notebook = models.FileField(upload_to=_notebook_path)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    verdict = models.CharField(max_length=20, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    max_score = models.FloatField()
+    result = models.JSONField(null=True, blank=True)
+    queue = models.CharField(max_length=10, default="cpu")
+    queued_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    # How many times a worker claimed it (re-enqueued after a crash: more than one).
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [models.Index(fields=["learner", "exercise", "status"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.exercise_id} by {self.learner_id} ({self.status})"
+
+
+class TestResult(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="test_results")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=10)
+    score = models.FloatField()
+    max_score = models.FloatField()
+    visibility = models.CharField(max_length=10)
+    output = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["submission", "name"], name="one_result_per_test")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.status}"

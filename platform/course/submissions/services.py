@@ -1,0 +1,225 @@
+"""Writes for submissions: accept an upload, claim it in a worker, grade it, record the result."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from course.accounts.models import User
+from course.config.api import ServiceError
+from course.curriculum.models import Exercise, ExerciseVersion
+from course.progress.selectors import ModuleState, module_state_for
+from course.progress.services import activity_record, progress_record_grade
+from course.submissions.models import Submission, TestResult
+from grader.bundle import BundleError, load_bundle
+from grader.notebook import InvalidNotebook, parse_notebook
+from grader.result import GradeResult, Verdict
+
+log = logging.getLogger(__name__)
+IN_FLIGHT = (Submission.Status.QUEUED, Submission.Status.RUNNING)
+
+
+class InfrastructureError(Exception):
+    """Grading could not run for reasons that are not the learner's (Docker, Redis): retry later."""
+
+
+def queue_for(version: ExerciseVersion) -> str:
+    if version.gpu == ExerciseVersion.Gpu.REQUIRED:
+        return "gpu"
+    if version.gpu == ExerciseVersion.Gpu.OPTIONAL:
+        return settings.GRADING_OPTIONAL_GPU_QUEUE
+    return "cpu"
+
+
+def submission_create(*, learner: User, exercise_slug: str, notebook: UploadedFile) -> Submission:
+    """Check and store an upload, then enqueue its grading once the row is committed."""
+    exercise = Exercise.objects.select_related("current_version", "module").filter(slug=exercise_slug).first()
+    if exercise is None:
+        raise ServiceError(f"there is no exercise {exercise_slug!r}", status_code=404)
+    version = exercise.current_version
+    if version is None:
+        raise ServiceError(f"exercise {exercise_slug!r} has no published version yet", status_code=409)
+    if not learner.is_course_staff:
+        state = module_state_for(learner_id=learner.id, module_slug=exercise.module.slug)
+        if state == ModuleState.LOCKED:
+            raise ServiceError(
+                f"module {exercise.module.slug!r} is locked: complete its prerequisites first", status_code=403
+            )
+    _check_rate(learner, exercise)
+    limits = load_bundle(version.bundle_path).limits
+    if notebook.size > limits.max_notebook_kb * 1024:
+        raise ServiceError(
+            f"the notebook is {notebook.size / 1024:.0f} KB, above the limit of {limits.max_notebook_kb} KB; "
+            "clear its outputs and submit again",
+            status_code=413,
+        )
+    data = notebook.read()
+    try:
+        parse_notebook(data, limits)
+    except InvalidNotebook as exc:
+        raise ServiceError(f"your notebook could not be read: {exc}", status_code=400) from exc
+    with transaction.atomic():
+        submission = Submission(
+            learner=learner, exercise=exercise, version=version, max_score=version.points, queue=queue_for(version)
+        )
+        submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
+        submission.save()
+        activity_record(learner_id=learner.id, exercise_id=exercise.id, source="submission")
+        transaction.on_commit(lambda: enqueue(submission))
+    return submission
+
+
+def enqueue(submission: Submission) -> None:
+    from course.submissions.tasks import grade_submission
+
+    grade_submission.apply_async(args=[submission.id], queue=submission.queue)
+
+
+def _check_rate(learner: User, exercise: Exercise) -> None:
+    mine = Submission.objects.filter(learner=learner)
+    if mine.filter(exercise=exercise, status__in=IN_FLIGHT).exists():
+        raise ServiceError(
+            "your previous submission of this exercise is still being graded; wait for its result",
+            status_code=429,
+            headers={"Retry-After": "5"},
+        )
+    window = timezone.now() - timedelta(seconds=60)
+    recent = list(mine.filter(queued_at__gte=window).order_by("queued_at").values_list("queued_at", flat=True))
+    if len(recent) >= settings.SUBMISSIONS_PER_MINUTE:
+        wait = math.ceil((recent[0] - window).total_seconds()) or 1
+        raise ServiceError(
+            f"at most {settings.SUBMISSIONS_PER_MINUTE} submissions a minute; try again in {wait} s",
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def submission_claim(*, submission_id: int, worker: str) -> Submission | None:
+    """Take a queued submission for grading; None if another worker has it or it is done.
+
+    A conditional UPDATE instead of a lock: whoever changes the row from queued wins, so a
+    redelivered task finds nothing to do.
+    """
+    claimed = Submission.objects.filter(id=submission_id, status=Submission.Status.QUEUED).update(
+        status=Submission.Status.RUNNING, started_at=timezone.now(), worker=worker[:200], attempts=F("attempts") + 1
+    )
+    return Submission.objects.select_related("version").get(id=submission_id) if claimed else None
+
+
+def submission_grade(*, submission_id: int, worker: str) -> Submission | None:
+    """Claim, grade in the sandbox, record. Learner failures are results; infrastructure raises."""
+    import docker.errors
+    import requests.exceptions
+
+    from grader.engine import grade
+
+    submission = submission_claim(submission_id=submission_id, worker=worker)
+    if submission is None:
+        log.info("submission %s is not queued any more; nothing to do", submission_id)
+        return None
+    try:
+        with submission.notebook.open("rb") as f:
+            data = f.read()
+        result = grade(submission.version.bundle_path, data)
+    except BundleError as exc:
+        log.error("submission %s: the stored bundle is broken: %s", submission_id, exc)
+        result = GradeResult.failure(
+            Verdict.INTERNAL_ERROR,
+            "Could not grade: this exercise is misconfigured. Staff have been told.",
+            max_score=submission.max_score,
+        )
+    except (docker.errors.DockerException, requests.exceptions.ConnectionError, OSError) as exc:
+        submission_release(submission=submission)
+        raise InfrastructureError(f"could not grade submission {submission_id}: {exc}") from exc
+    return submission_record(submission=submission, result=result)
+
+
+def submission_release(*, submission: Submission) -> None:
+    """Give a claimed submission back to the queue (its grading could not run)."""
+    Submission.objects.filter(id=submission.id, status=Submission.Status.RUNNING, attempts=submission.attempts).update(
+        status=Submission.Status.QUEUED, started_at=None
+    )
+
+
+@transaction.atomic
+def submission_record(*, submission: Submission, result: GradeResult) -> Submission | None:
+    """Store the result, its per-test rows and the learner's progress, exactly once."""
+    now = timezone.now()
+    status = Submission.Status.ERROR if result.verdict == Verdict.INTERNAL_ERROR else Submission.Status.GRADED
+    stored = Submission.objects.filter(
+        id=submission.id, status=Submission.Status.RUNNING, attempts=submission.attempts
+    ).update(
+        status=status,
+        verdict=str(result.verdict),
+        score=result.score,
+        max_score=result.max_score,
+        result=result.to_dict(),
+        finished_at=now,
+    )
+    if not stored:
+        log.warning("submission %s changed while it was graded; this result is dropped", submission.id)
+        return None
+    TestResult.objects.bulk_create(
+        TestResult(submission_id=submission.id, **{k: v for k, v in asdict(t).items()}) for t in result.tests
+    )
+    if status == Submission.Status.GRADED:
+        progress_record_grade(
+            learner_id=submission.learner_id,
+            exercise_id=submission.exercise_id,
+            score=result.score,
+            max_score=result.max_score,
+            at=now,
+        )
+    submission.refresh_from_db()
+    return submission
+
+
+def submission_fail(*, submission_id: int, message: str) -> None:
+    """Give up on a submission (retries exhausted); the learner sees why."""
+    submission = Submission.objects.filter(id=submission_id).first()
+    if submission is None:
+        return
+    result = GradeResult.failure(Verdict.INTERNAL_ERROR, f"Could not grade: {message}.", max_score=submission.max_score)
+    Submission.objects.filter(id=submission_id, status__in=IN_FLIGHT).update(
+        status=Submission.Status.ERROR,
+        verdict=str(result.verdict),
+        score=0.0,
+        result=result.to_dict(),
+        finished_at=timezone.now(),
+    )
+
+
+def requeue_stuck(*, now=None) -> int:
+    """Re-enqueue submissions queued or running for longer than GRADING_STUCK_AFTER_S.
+
+    A worker that died mid-grading leaves its submission running; it goes back to queued and
+    gets a new task. After GRADING_MAX_ATTEMPTS claims it is failed with a message instead.
+    """
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.GRADING_STUCK_AFTER_S)
+    count = 0
+    for sub in Submission.objects.filter(status=Submission.Status.RUNNING, started_at__lt=limit):
+        if sub.attempts >= settings.GRADING_MAX_ATTEMPTS:
+            submission_fail(submission_id=sub.id, message=f"grading failed {sub.attempts} times; staff have been told")
+            log.error("submission %s failed %s gradings; given up", sub.id, sub.attempts)
+            continue
+        if Submission.objects.filter(id=sub.id, status=Submission.Status.RUNNING, attempts=sub.attempts).update(
+            status=Submission.Status.QUEUED, queued_at=now, started_at=None
+        ):
+            enqueue(sub)
+            count += 1
+    for sub in Submission.objects.filter(status=Submission.Status.QUEUED, queued_at__lt=limit):
+        # Its task was lost (broker flushed, say); a duplicate is harmless, the claim decides.
+        Submission.objects.filter(id=sub.id, status=Submission.Status.QUEUED).update(queued_at=now)
+        enqueue(sub)
+        count += 1
+    return count

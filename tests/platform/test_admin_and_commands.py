@@ -1,0 +1,84 @@
+"""The admin site and the management commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.core.management import call_command
+from django.test import Client
+
+from course.accounts.models import User
+from course.curriculum.models import Exercise, ExerciseVersion, Module
+from tests.conftest import EXERCISES
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_model_is_in_the_admin_and_its_pages_load(curriculum, learner):
+    superuser = User.objects.create_superuser("root", "root@example.com", "pw")
+    client = Client()
+    client.force_login(superuser)
+    for model in apps.get_models():
+        if model._meta.app_label in {"accounts", "cohorts", "curriculum", "submissions", "progress"}:
+            assert admin.site.is_registered(model), model
+            url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+            assert client.get(url).status_code == 200, url
+
+
+def test_load_curriculum_is_idempotent_and_versions_changed_bundles(tmp_path, settings):
+    settings.EXERCISES_DIR = tmp_path / "exercises"
+    shutil.copytree(EXERCISES, settings.EXERCISES_DIR)
+    out = StringIO()
+    call_command("load_curriculum", stdout=out)
+    assert "10 modules; 2 new exercise versions, 0 unchanged" in out.getvalue()
+    assert set(Module.objects.get(slug="transformers").requires.values_list("slug", flat=True)) == {
+        "einops-einsum",
+        "probability",
+    }
+    out = StringIO()
+    call_command("load_curriculum", stdout=out)
+    assert "0 new exercise versions, 2 unchanged" in out.getvalue()
+    exercise = Exercise.objects.get(slug="normalize-rows")
+    first = exercise.current_version
+    readme = settings.EXERCISES_DIR / "numpy" / "normalize-rows" / "README.md"
+    readme.write_text(readme.read_text() + "\nOne more hint.\n")
+    call_command("load_curriculum", stdout=StringIO())
+    exercise.refresh_from_db()
+    assert exercise.current_version != first and ExerciseVersion.objects.filter(exercise=exercise).count() == 2
+    assert "One more hint" in exercise.current_version.statement and "One more hint" not in first.statement
+
+
+def test_load_curriculum_refuses_a_cycle(tmp_path, settings):
+    root = tmp_path / "exercises"
+    root.mkdir()
+    (root / "curriculum.toml").write_text(
+        '[[modules]]\nslug = "a"\ntitle = "A"\nrequires = ["b"]\n'
+        '[[modules]]\nslug = "b"\ntitle = "B"\nrequires = ["a"]\n'
+    )
+    with pytest.raises(Exception, match="cycle"):
+        call_command("load_curriculum", root=root, stdout=StringIO())
+
+
+def test_seed_demo_prints_passwords_once(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert out.getvalue().count("password: ") == 3
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "password: " not in again.getvalue() and again.getvalue().count("password unchanged") == 3
+    assert User.objects.get(username="admin").is_superuser
+    assert User.objects.get(username="instructor").groups.filter(name="instructors").exists()
+
+
+@pytest.mark.docker
+def test_grade_command_prints_the_result(curriculum, sandbox_settings, monkeypatch):
+    monkeypatch.setenv("SANDBOX_IMAGE", sandbox_settings.image)
+    out = StringIO()
+    call_command("grade", "normalize-rows", str(EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb"), stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["score"] == result["max_score"] == 8.0 and result["verdict"] == "graded"
