@@ -52,6 +52,9 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "error: dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi
 
+# docker-compose validates docker-compose.yml in the tests (`docker-compose config`).
+command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
+
 # --- The sandbox image -------------------------------------------------------------------------
 tag="$(.venv/bin/python -m sandbox tag)"
 if ! docker image inspect "$tag" >/dev/null 2>&1; then

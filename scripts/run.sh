@@ -1,7 +1,45 @@
 #!/usr/bin/env bash
-# Grades every shipped exercise end to end in the Docker sandbox: its reference notebook (which
-# must get full marks) and its unsolved template (which must not), and prints what it got.
-#   scripts/run.sh
+# Runs the platform on this machine: installs what is missing, migrates and loads the curriculum,
+# creates the demo cohort, starts web (gunicorn), a worker and beat, grades the reference and
+# template notebooks of every shipped exercise through the real API, queue and sandbox, prints
+# the results, and keeps the site at http://127.0.0.1:8000 until Ctrl-C.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
-exec .venv/bin/python -m grader.demo
+source "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
+
+PORT="${PORT:-8000}"
+mkdir -p var/log
+manage() { .venv/bin/python manage.py "$@"; }
+say "preparing the database (${DATABASE_URL:-SQLite at var/db.sqlite3})"
+manage migrate --no-input -v0
+manage collectstatic --no-input -v0
+manage load_curriculum
+manage seed_demo
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "error: port $PORT is in use; stop what runs there or set PORT" >&2
+  exit 1
+fi
+pids=()
+stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop INT TERM EXIT
+say "starting web, worker and beat (logs in var/log/)"
+.venv/bin/gunicorn course.config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 \
+  --access-logfile var/log/web-access.log >var/log/web.log 2>&1 &
+pids+=($!)
+.venv/bin/celery -A course.config.celery:app worker -Q cpu,gpu -c 2 --prefetch-multiplier 1 \
+  -n "worker@%h" >var/log/worker.log 2>&1 &
+pids+=($!)
+.venv/bin/celery -A course.config.celery:app beat -s var/celerybeat-schedule >var/log/beat.log 2>&1 &
+pids+=($!)
+for _ in $(seq 60); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+
+say "grading the shipped exercises through the API"
+manage submit_shipped --url "http://127.0.0.1:$PORT"
+
+echo
+say "the site runs at http://127.0.0.1:$PORT (API docs at /api/docs/, admin at /admin/); Ctrl-C stops it"
+wait

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, against a real Docker engine and the real sandbox image.
+# The whole test suite against real services: Docker and the sandbox image, Redis, and the
+# database in DATABASE_URL (SQLite by default; CI also runs the platform tests on PostgreSQL).
 #   scripts/test.sh [pytest arguments]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
-echo "==> running the tests"
+source "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
+say "running the tests (${DATABASE_URL:-SQLite})"
 exec .venv/bin/python -m pytest "$@"

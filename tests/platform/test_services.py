@@ -101,3 +101,23 @@ def test_heartbeats_make_sessions_and_idle_gaps_do_not_count(curriculum, learner
     # A heartbeat older than the session's last one adds nothing.
     activity_record(learner_id=learner.id, exercise_id=exercise.id, source="web", at=t0 + timedelta(seconds=1010))
     assert sum(ActivitySession.objects.values_list("seconds", flat=True)) == 130
+
+
+def test_redis_down_at_submit_time_keeps_the_submission_for_the_periodic_job(
+    curriculum, learner, settings, django_capture_on_commit_callbacks
+):
+    from course.config.celery import app
+
+    def use_broker(url: str) -> None:
+        app.conf.broker_url = url
+        app._pool = None  # the connection pools are built from the URL on first use
+        app.amqp._producer_pool = None
+
+    use_broker("redis://127.0.0.1:1/0")  # a real refused connection: nothing listens there
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = upload(client_for(learner), "normalize-rows", NUMPY_SOLUTION)
+    finally:
+        use_broker(settings.CELERY_BROKER_URL)
+    assert response.status_code == 202
+    assert Submission.objects.get(id=response.json()["id"]).status == "queued"
