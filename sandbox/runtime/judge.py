@@ -54,14 +54,6 @@ class GradingPlugin:
 
     # --- fixtures ---------------------------------------------------------------------------
 
-    @pytest.fixture(scope="session")
-    def student(self) -> Student:
-        return Student(self._kernel())
-
-    @pytest.fixture(scope="session")
-    def device(self) -> str:
-        return str(self.config.get("device", "cpu"))
-
     def _kernel(self) -> KernelClient:
         if self._client is not None:
             return self._client
@@ -216,6 +208,25 @@ class GradingPlugin:
         }
 
 
+# The fixtures are module functions (pytest 9 deprecates session fixtures on plugin instances);
+# they reach the one plugin of this process through `_active`.
+_active: GradingPlugin | None = None
+
+
+@pytest.fixture(scope="session")
+def student() -> Student:
+    """The learner's notebook namespace: ``student.name`` is ``name`` there."""
+    assert _active is not None
+    return Student(_active._kernel())
+
+
+@pytest.fixture(scope="session")
+def device() -> str:
+    """Where the learner's code runs: "cuda" when its kernel has a GPU, else "cpu"."""
+    assert _active is not None
+    return str(_active.config.get("device", "cpu"))
+
+
 def _hidden_snippets(paths: set[str]) -> list[str]:
     """Source lines and string literals of hidden test files, longest first, to blank in output.
 
@@ -276,7 +287,9 @@ def main() -> None:
         "python_files=test_*.py",
         "--import-mode=importlib",
     ]
-    code = pytest.main(args, plugins=[plugin])
+    global _active
+    _active = plugin
+    code = pytest.main(args, plugins=[plugin, sys.modules[__name__]])
     report = plugin.report()
     report["exit_code"] = int(code)
     with os.fdopen(result_fd, "w") as out:
