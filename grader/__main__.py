@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+import docker.errors
+
 from grader.bundle import BundleError
 from grader.engine import grade
 
@@ -33,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         result = grade(args.bundle, notebook)
     except BundleError as exc:
         print(f"invalid bundle: {exc}", file=sys.stderr)
+        return 2
+    except docker.errors.ImageNotFound as exc:
+        print(
+            f"the sandbox image is missing ({exc.explanation}); build it with: python -m sandbox build", file=sys.stderr
+        )
+        return 2
+    except docker.errors.DockerException as exc:
+        print(f"cannot reach Docker: {exc}", file=sys.stderr)
         return 2
     print(result.to_json(indent=args.indent or None))
     return 0

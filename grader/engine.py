@@ -161,12 +161,14 @@ def assemble(bundle: Bundle, outcome: Any, elapsed: float, device: str) -> Grade
     verdict, message = _verdict(outcome, kernel, report, cells)
     score = sum(t.score for t in tests)
     max_score = sum(t.max_score for t in tests)
+    unmarked = [t.get("name") for t in report["tests"] if isinstance(t, dict) and t.get("points_marked") is False]
     return GradeResult(
         score=round(score, 6),
         verdict=verdict,
         tests=tests,
         cells=cells,
         output=message,
+        authoring={"tests_without_points": unmarked},
         **(base | {"max_score": max_score}),
     )
 

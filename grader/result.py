@@ -40,6 +40,8 @@ class TestResult:
     status: str
     visibility: str
     output: str = ""
+    # Seconds the test's body took in the judge, student calls included.
+    duration: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,12 @@ class GradeResult:
     timings: dict[str, float] = field(default_factory=dict)
     # The device the tests ran against ("cpu" or "cuda").
     device: str = "cpu"
+    # Facts for bundle authors (tests without a points marker, say); not part of the Result.
+    authoring: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        data.pop("authoring")
         data["verdict"] = str(self.verdict)
         return data
 
@@ -118,9 +123,15 @@ def parse_tests(raw: Any, *, max_chars: int) -> list[TestResult]:
                 status=status,
                 visibility=_choice(item.get("visibility"), VISIBILITIES, "visibility"),
                 output=clip(item.get("output", ""), max_chars),
+                duration=_duration(item.get("duration")),
             )
         )
     return tests
+
+
+def _duration(value: Any) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return round(float(value), 4) if ok else 0.0
 
 
 def parse_cells(raw: Any, *, max_chars: int) -> list[CellResult]:

@@ -76,14 +76,18 @@ def run(config: dict[str, Any]) -> None:
     t_start = time.time()
     deadline = time.monotonic() + float(config["timeout_s"])
     ipc = config["ipc"]
-    shutil.copytree(INPUT, WORK, dirs_exist_ok=True)
-    os.chdir(WORK)
+    # Outside the sandbox (the learner's local check) the folders come from the config.
+    source, work = config.get("input", INPUT), config.get("work", WORK)
+    shutil.copytree(source, work, dirs_exist_ok=True)
+    os.chdir(work)
 
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
-    nb = nbformat.read(os.path.join(WORK, NOTEBOOK), as_version=4)
-    os.unlink(os.path.join(WORK, NOTEBOOK))  # the learner's code should see only its data files
+    notebook = config.get("notebook", os.path.join(work, NOTEBOOK))
+    nb = nbformat.read(notebook, as_version=4)
+    if notebook == os.path.join(work, NOTEBOOK):
+        os.unlink(notebook)  # the learner's code should see only its data files
     client = _client_class()(
         nb,
         kernel_name="python3",
@@ -95,7 +99,7 @@ def run(config: dict[str, Any]) -> None:
         iopub_timeout=2,
         on_cell_executed=_remember_reply,
         startup_timeout=60,
-        resources={"metadata": {"path": WORK}},
+        resources={"metadata": {"path": work}},
     )
     cells: list[dict[str, Any]] = []
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]

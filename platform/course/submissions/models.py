@@ -48,6 +48,7 @@ class TestResult(models.Model):
     max_score = models.FloatField()
     visibility = models.CharField(max_length=10)
     output = models.TextField(blank=True)
+    duration = models.FloatField(default=0, help_text="seconds the test took in the judge")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["submission", "name"], name="one_result_per_test")]
