@@ -267,33 +267,35 @@ def _status_for(when: str, exc: BaseException | None) -> str:
     return "failed"
 
 
+def run_tests(config: dict[str, Any]) -> dict[str, Any]:
+    """Run the tests in ``config["tests"]`` against the kernel serving at ``config["ipc"]``."""
+    global _active
+    test_root = Path(config.get("tests", BUNDLE / "tests"))
+    plugin = GradingPlugin(config, test_root)
+    _active = plugin
+    args = [
+        str(test_root),
+        "--assert=plain",
+        "-p", "no:cacheprovider",
+        "-p", "no:randomly",
+        "-q",
+        "--tb=short",
+        "--rootdir", str(test_root),
+        "-o", "python_files=test_*.py",
+        "--import-mode=importlib",
+    ]  # fmt: skip
+    code = pytest.main(args, plugins=[plugin, sys.modules[__name__]])
+    report = plugin.report()
+    report["exit_code"] = int(code)
+    return report
+
+
 def main() -> None:
     config = json.loads(os.environ["GRADER_JUDGE"])
     nonce = config["nonce"]
     result_fd = os.dup(1)
     os.dup2(2, 1)  # pytest's own output must never be mistaken for the report
-    test_root = Path(config.get("tests", BUNDLE / "tests"))
-    plugin = GradingPlugin(config, test_root)
-    args = [
-        str(test_root),
-        "--assert=plain",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-        "-q",
-        "--tb=short",
-        "--rootdir",
-        str(test_root),
-        "-o",
-        "python_files=test_*.py",
-        "--import-mode=importlib",
-    ]
-    global _active
-    _active = plugin
-    code = pytest.main(args, plugins=[plugin, sys.modules[__name__]])
-    report = plugin.report()
-    report["exit_code"] = int(code)
+    report = run_tests(config)
     with os.fdopen(result_fd, "w") as out:
         out.write(nonce + json.dumps(report, default=str) + "\n")
     # The report is out; skip the interpreter's slow teardown of torch and friends.

@@ -82,3 +82,33 @@ def test_grade_command_prints_the_result(curriculum, sandbox_settings, monkeypat
     call_command("grade", "normalize-rows", str(EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb"), stdout=out)
     result = json.loads(out.getvalue())
     assert result["score"] == result["max_score"] == 8.0 and result["verdict"] == "graded"
+
+
+@pytest.mark.docker
+def test_bundle_commands_new_validate_publish(tmp_path, settings, sandbox_settings, monkeypatch):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("SANDBOX_IMAGE", sandbox_settings.image)
+    root = tmp_path / "exercises"
+    root.mkdir()
+    shutil.copy(EXERCISES / "curriculum.toml", root)
+    settings.EXERCISES_DIR = root
+    call_command("load_curriculum", stdout=StringIO())
+    call_command("bundle", "new", "numpy", "scale-array", stdout=StringIO())
+    path = root / "numpy" / "scale-array"
+    out = StringIO()
+    call_command("bundle", "validate", str(path), "--json", stdout=out)
+    (report,) = json.loads(out.getvalue())
+    assert report["ok"] and report["reference"]["score"] == 4.0
+    out = StringIO()
+    call_command("bundle", "publish", str(path), stdout=out)
+    assert "published scale-array@" in out.getvalue()
+    out = StringIO()
+    call_command("bundle", "publish", str(path), stdout=out)
+    assert "already published, unchanged" in out.getvalue()
+    assert ExerciseVersion.objects.filter(exercise__slug="scale-array").count() == 1
+    (path / "solution.ipynb").write_text((path / "solution.ipynb").read_text().replace("x * factor", "x"))
+    with pytest.raises(CommandError, match="validation failed"):
+        call_command("bundle", "validate", str(path), stdout=StringIO())
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("bundle", "new", "numpy", "scale-array", stdout=StringIO())

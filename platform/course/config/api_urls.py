@@ -2,17 +2,29 @@ from django.urls import path
 
 from course.accounts.api import TokenApi
 from course.cohorts.api import CohortProgressApi
-from course.curriculum.api import ExerciseDetailApi, ExerciseNotebookApi, ModuleListApi
+from course.curriculum.api import (
+    BundleUploadCreateApi,
+    BundleUploadDetailApi,
+    ExerciseDetailApi,
+    ExerciseNotebookApi,
+    ExerciseStarterApi,
+    ModuleListApi,
+)
 from course.progress.api import ActivityApi
-from course.submissions.api import SubmissionCreateApi, SubmissionDetailApi
+from course.submissions.api import RegradeCreateApi, RegradeDetailApi, SubmissionCreateApi, SubmissionDetailApi
 
 urlpatterns = [
     path("auth/token", TokenApi.as_view(), name="api-token"),
     path("modules", ModuleListApi.as_view(), name="api-modules"),
     path("exercises/<slug:slug>", ExerciseDetailApi.as_view(), name="api-exercise"),
     path("exercises/<slug:slug>/notebook", ExerciseNotebookApi.as_view(), name="api-exercise-notebook"),
+    path("exercises/<slug:slug>/starter", ExerciseStarterApi.as_view(), name="api-exercise-starter"),
+    path("bundles", BundleUploadCreateApi.as_view(), name="api-bundle-upload"),
+    path("bundles/<int:upload_id>", BundleUploadDetailApi.as_view(), name="api-bundle-upload-detail"),
     path("exercises/<slug:slug>/submissions", SubmissionCreateApi.as_view(), name="api-submission-create"),
     path("submissions/<int:submission_id>", SubmissionDetailApi.as_view(), name="api-submission"),
+    path("exercises/<slug:slug>/regrade", RegradeCreateApi.as_view(), name="api-regrade-create"),
+    path("regrades/<int:regrade_id>", RegradeDetailApi.as_view(), name="api-regrade"),
     path("activity", ActivityApi.as_view(), name="api-activity"),
     path("cohorts/<int:cohort_id>/progress", CohortProgressApi.as_view(), name="api-cohort-progress"),
 ]

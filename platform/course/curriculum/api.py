@@ -5,10 +5,14 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from course.config.api import ServiceError
+from course.curriculum.models import BundleUpload
 from course.curriculum.selectors import exercise_get
+from course.curriculum.services import bundle_upload_create
 from course.progress.selectors import standings
 
 
@@ -76,4 +80,53 @@ class ExerciseNotebookApi(APIView):
             json.dumps(exercise.current_version.template, indent=1), content_type="application/x-ipynb+json"
         )
         response["Content-Disposition"] = f'attachment; filename="{exercise.slug}.ipynb"'
+        return response
+
+
+class BundleUploadSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    report = serializers.JSONField(allow_null=True, help_text="the validation report")
+    version = serializers.CharField(source="version.content_hash", allow_null=True, default=None)
+
+
+class BundleUploadCreateApi(APIView):
+    """Upload a bundle as a zip (staff): it is validated in the sandbox, then published if valid."""
+
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        bundle = serializers.FileField()
+        module = serializers.SlugField(required=False, allow_blank=True)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: BundleUploadSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ServiceError("send the zip as a multipart file field named 'bundle'")
+        upload = bundle_upload_create(
+            user=request.user, archive=data.validated_data["bundle"], module=data.validated_data.get("module", "")
+        )
+        return Response(BundleUploadSerializer(upload).data, status=202)
+
+
+class BundleUploadDetailApi(APIView):
+    @extend_schema(responses=BundleUploadSerializer)
+    def get(self, request, upload_id: int):
+        upload = BundleUpload.objects.select_related("version").filter(id=upload_id).first()
+        if upload is None or not request.user.is_course_staff:
+            raise NotFound("no such upload")
+        return Response(BundleUploadSerializer(upload).data)
+
+
+class ExerciseStarterApi(APIView):
+    """The starter pack: template, data, visible tests and ``check.py`` to run them offline (zip)."""
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request, slug: str):
+        from grader.starter import starter_pack
+
+        version = _exercise_or_404(slug).current_version
+        response = HttpResponse(starter_pack(version.bundle_path, version.template), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{slug}-starter.zip"'
         return response

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -62,3 +63,25 @@ class ExerciseVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exercise.slug}@{self.content_hash[:12]}"
+
+
+class BundleUpload(models.Model):
+    """A bundle zip sent by an instructor: validated in the sandbox, then published or refused."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for validation"
+        VALIDATING = "validating", "Validating"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    archive = models.FileField(upload_to="bundle-uploads/")
+    module = models.SlugField(blank=True, help_text="needed when the zip is not laid out as <module>/<slug>/")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    report = models.JSONField(null=True, blank=True)
+    version = models.ForeignKey(ExerciseVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"upload #{self.pk} ({self.status})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +14,11 @@ from django.conf import settings
 from django.db import transaction
 
 from course.config.api import ServiceError
-from course.curriculum.models import Exercise, ExerciseVersion, Module
-from grader.bundle import Bundle, content_files, load_bundle
+from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module
+from grader.archive import MAX_ARCHIVE_BYTES, ArchiveError, extract_bundle
+from grader.bundle import SLUG_RE, Bundle, BundleError, content_files, load_bundle
 from grader.template import make_template
+from grader.validate import validate
 
 _MODULE_KEYS = {"slug", "title", "requires", "estimated_hours", "description", "resources"}
 
@@ -151,3 +154,73 @@ def _snapshot(bundle: Bundle, digest: str) -> Path:
             shutil.copy2(src, dest)
         staging.rename(target)
     return target
+
+
+def bundle_upload_create(*, user, archive, module: str = "") -> BundleUpload:
+    """Store an uploaded zip and queue its validation; refused at once when it is plainly wrong."""
+    if not user.is_course_staff:
+        raise ServiceError("only instructors and admins may upload bundles", status_code=403)
+    if archive.size > MAX_ARCHIVE_BYTES:
+        raise ServiceError(f"the archive is above the limit of {MAX_ARCHIVE_BYTES >> 20} MB", status_code=413)
+    if module and not SLUG_RE.match(module):
+        raise ServiceError(f"module {module!r} is not a slug")
+    upload = BundleUpload.objects.create(uploaded_by=user, archive=archive, module=module)
+    transaction.on_commit(lambda: _enqueue_upload(upload.id))
+    return upload
+
+
+def _enqueue_upload(upload_id: int) -> None:
+    from course.curriculum.tasks import validate_bundle_upload
+
+    validate_bundle_upload.apply_async(args=[upload_id], queue="cpu")
+
+
+def bundle_upload_process(*, upload_id: int) -> BundleUpload:
+    """Unpack safely, validate in the sandbox, publish if valid; the report is kept either way."""
+
+    from course.curriculum.models import BundleUpload
+
+    claimed = BundleUpload.objects.filter(id=upload_id, status=BundleUpload.Status.PENDING).update(
+        status=BundleUpload.Status.VALIDATING
+    )
+    upload = BundleUpload.objects.get(id=upload_id)
+    if not claimed:
+        return upload
+    with tempfile.TemporaryDirectory(prefix="bundle-upload-") as tmp:
+        root = Path(tmp) / "exercises"
+        root.mkdir()
+        try:
+            with upload.archive.open("rb") as f:
+                path = extract_bundle(f.read(), root, module=upload.module or None)
+        except ArchiveError as exc:
+            report = {"ok": False, "checks": [{"name": "archive", "ok": False, "message": str(exc), "warning": False}]}
+            _finish_upload(upload, BundleUpload.Status.REJECTED, report)
+            return upload
+        result = validate(path, curriculum=_curriculum_from_db(Path(tmp)))
+        version = None
+        if result.ok:
+            try:
+                version, _ = exercise_publish(path=path)
+            except (ServiceError, BundleError) as exc:
+                result.add("publish", False, str(exc))
+        status = BundleUpload.Status.PUBLISHED if version else BundleUpload.Status.REJECTED
+        _finish_upload(upload, status, result.to_dict(), version)
+    upload.refresh_from_db()
+    return upload
+
+
+def _curriculum_from_db(tmp: Path) -> Path:
+    """The modules as the database knows them, in curriculum.toml form, for the validator."""
+    path = tmp / "curriculum-db.toml"
+    path.write_text(
+        "".join(f'[[modules]]\nslug = "{slug}"\n' for slug in Module.objects.values_list("slug", flat=True))
+    )
+    return path
+
+
+def _finish_upload(upload, status, report, version=None) -> None:
+    from django.utils import timezone
+
+    type(upload).objects.filter(id=upload.id).update(
+        status=status, report=report, version=version, finished_at=timezone.now()
+    )

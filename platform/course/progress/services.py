@@ -16,13 +16,17 @@ PASS_FRACTION = 1.0
 
 
 def progress_record_grade(
-    *, learner_id: int, exercise_id: int, score: float, max_score: float, at: datetime
+    *, learner_id: int, exercise_id: int, score: float, max_score: float, at: datetime, attempt: bool = True
 ) -> ExerciseProgress:
-    """Fold one graded attempt into the learner's standing (the best score is kept)."""
+    """Fold one graded result into the learner's standing: the best score is kept, never lowered.
+
+    ``attempt`` is False for regrades, which are not the learner's attempts.
+    """
     progress, _ = ExerciseProgress.objects.select_for_update().get_or_create(
         learner_id=learner_id, exercise_id=exercise_id
     )
-    progress.attempts = F("attempts") + 1
+    if attempt:
+        progress.attempts = F("attempts") + 1
     progress.max_score = max_score
     if score > progress.best_score:
         progress.best_score = score

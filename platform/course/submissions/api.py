@@ -6,8 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from course.config.api import ServiceError
-from course.submissions.selectors import submissions_visible_to
-from course.submissions.services import submission_create
+from course.submissions.models import Regrade
+from course.submissions.selectors import regrade_status, submissions_visible_to
+from course.submissions.services import regrade_start, submission_create
 
 
 class SubmissionOutputSerializer(serializers.Serializer):
@@ -53,3 +54,31 @@ class SubmissionDetailApi(APIView):
         if submission is None:
             raise NotFound("no such submission")
         return Response(SubmissionOutputSerializer(submission).data)
+
+
+class RegradeStatusSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    exercise = serializers.CharField()
+    version = serializers.CharField()
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    finished = serializers.BooleanField()
+    lowered = serializers.ListField(child=serializers.DictField(), help_text="learners whose score went down")
+
+
+class RegradeCreateApi(APIView):
+    """Regrade every submission of the exercise against its current version (staff)."""
+
+    @extend_schema(request=None, responses={202: RegradeStatusSerializer})
+    def post(self, request, slug: str):
+        regrade = regrade_start(exercise_slug=slug, requested_by=request.user)
+        return Response(regrade_status(regrade=regrade), status=202)
+
+
+class RegradeDetailApi(APIView):
+    @extend_schema(responses=RegradeStatusSerializer)
+    def get(self, request, regrade_id: int):
+        regrade = Regrade.objects.select_related("exercise", "version").filter(id=regrade_id).first()
+        if regrade is None or not request.user.is_course_staff:
+            raise NotFound("no such regrade")
+        return Response(regrade_status(regrade=regrade))

@@ -31,6 +31,9 @@ class Submission(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     # How many times a worker claimed it (re-enqueued after a crash: more than one).
     attempts = models.PositiveIntegerField(default=0)
+    # Set on the copies a regrade makes: the original keeps its own result as history.
+    regrade = models.ForeignKey("Regrade", on_delete=models.CASCADE, null=True, blank=True, related_name="submissions")
+    regrade_of = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="regrades")
 
     class Meta:
         ordering = ["-queued_at"]
@@ -38,6 +41,19 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.exercise_id} by {self.learner_id} ({self.status})"
+
+
+class Regrade(models.Model):
+    """Every submission of an exercise graded again against its current version."""
+
+    exercise = models.ForeignKey("curriculum.Exercise", on_delete=models.CASCADE, related_name="regrades")
+    version = models.ForeignKey("curriculum.ExerciseVersion", on_delete=models.PROTECT, related_name="regrades")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"regrade #{self.pk} of {self.exercise_id}"
 
 
 class TestResult(models.Model):

@@ -19,7 +19,7 @@ from course.config.api import ServiceError
 from course.curriculum.models import Exercise, ExerciseVersion
 from course.progress.selectors import ModuleState, module_state_for
 from course.progress.services import activity_record, progress_record_grade
-from course.submissions.models import Submission, TestResult
+from course.submissions.models import Regrade, Submission, TestResult
 from grader.bundle import BundleError, load_bundle
 from grader.notebook import InvalidNotebook, parse_notebook
 from grader.result import GradeResult, Verdict
@@ -96,7 +96,7 @@ def enqueue(submission: Submission) -> None:
 
 
 def _check_rate(learner: User, exercise: Exercise) -> None:
-    mine = Submission.objects.filter(learner=learner)
+    mine = Submission.objects.filter(learner=learner, regrade=None)  # regrades are not the learner's
     if mine.filter(exercise=exercise, status__in=IN_FLIGHT).exists():
         raise ServiceError(
             "your previous submission of this exercise is still being graded; wait for its result",
@@ -191,6 +191,7 @@ def submission_record(*, submission: Submission, result: GradeResult) -> Submiss
             score=result.score,
             max_score=result.max_score,
             at=now,
+            attempt=submission.regrade_id is None,
         )
     submission.refresh_from_db()
     return submission
@@ -236,3 +237,55 @@ def requeue_stuck(*, now=None) -> int:
         enqueue(sub)
         count += 1
     return count
+
+
+@transaction.atomic
+def regrade_start(*, exercise_slug: str, requested_by: User) -> Regrade:
+    """Grade every learner submission of the exercise again, against its current version.
+
+    Each original keeps its result (history); the copies are new submissions linked to it. The
+    learners' best scores are never lowered; the regrade's status lists whose score went down.
+    """
+    if not requested_by.is_course_staff:
+        raise ServiceError("only instructors and admins may regrade", status_code=403)
+    exercise = Exercise.objects.select_related("current_version").filter(slug=exercise_slug).first()
+    if exercise is None or exercise.current_version is None:
+        raise ServiceError(f"there is no exercise {exercise_slug!r}", status_code=404)
+    version = exercise.current_version
+    originals = list(
+        Submission.objects.filter(
+            exercise=exercise, regrade_of=None, status__in=[Submission.Status.GRADED, Submission.Status.ERROR]
+        )
+    )
+    regrade = Regrade.objects.create(
+        exercise=exercise, version=version, requested_by=requested_by, total=len(originals)
+    )
+    Submission.objects.bulk_create(
+        Submission(
+            learner_id=original.learner_id,
+            exercise=exercise,
+            version=version,
+            notebook=original.notebook.name,
+            max_score=version.points,
+            queue=queue_for(version),
+            regrade=regrade,
+            regrade_of=original,
+        )
+        for original in originals
+    )
+    transaction.on_commit(lambda: _fan_out(regrade.id))
+    return regrade
+
+
+def _fan_out(regrade_id: int) -> None:
+    from course.submissions.tasks import regrade_fan_out
+
+    regrade_fan_out.apply_async(args=[regrade_id], queue="cpu")
+
+
+def regrade_enqueue_all(*, regrade_id: int) -> int:
+    """Enqueue one grading task per copy (the fan-out, run in a worker)."""
+    copies = list(Submission.objects.filter(regrade_id=regrade_id, status=Submission.Status.QUEUED))
+    for copy in copies:
+        enqueue(copy)
+    return len(copies)

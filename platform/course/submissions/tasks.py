@@ -32,3 +32,8 @@ def grade_submission(self, submission_id: int) -> str:
 @shared_task(name="course.submissions.tasks.requeue_stuck_submissions")
 def requeue_stuck_submissions() -> int:
     return services.requeue_stuck()
+
+
+@shared_task(name="course.submissions.tasks.regrade_fan_out")
+def regrade_fan_out(regrade_id: int) -> int:
+    return services.regrade_enqueue_all(regrade_id=regrade_id)

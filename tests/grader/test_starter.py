@@ -1,0 +1,52 @@
+"""The starter pack: what it contains, and that its check.py runs the visible tests offline."""
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+from grader.starter import starter_pack
+from grader.template import make_template
+from tests.conftest import EXERCISES
+
+BUNDLE = EXERCISES / "numpy" / "normalize-rows"
+
+
+def _pack(tmp_path):
+    template = make_template(json.loads((BUNDLE / "solution.ipynb").read_text()))
+    data = starter_pack(BUNDLE, template)
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    zipfile.ZipFile(io.BytesIO(data)).extractall(tmp_path)
+    return tmp_path / "normalize-rows", names
+
+
+def test_pack_has_template_visible_tests_and_runner_but_no_secrets(tmp_path):
+    root, names = _pack(tmp_path)
+    assert {
+        "normalize-rows/normalize-rows.ipynb",
+        "normalize-rows/README.md",
+        "normalize-rows/check.py",
+        "normalize-rows/tests/test_visible.py",
+        "normalize-rows/sandbox_runtime/local.py",
+    } <= set(names)
+    assert "normalize-rows/tests/test_normalize_rows.py" not in names  # hidden
+    assert not any("solution" in n for n in names)
+    text = "".join((root / n.split("/", 1)[1]).read_text() for n in names if n.endswith((".py", ".ipynb")))
+    assert "np.divide(x, norms" not in text  # the reference's code
+
+
+def test_check_py_runs_the_visible_tests_offline(tmp_path):
+    root, _ = _pack(tmp_path)
+    template = subprocess.run([sys.executable, "check.py"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert template.returncode == 1, template.stderr
+    assert "FAIL  test_example" in template.stdout and "NotImplementedError" in template.stdout
+    solved = subprocess.run(
+        [sys.executable, "check.py", str(BUNDLE / "solution.ipynb")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert solved.returncode == 0, solved.stdout + solved.stderr
+    assert "visible tests: 1/1 points" in solved.stdout
