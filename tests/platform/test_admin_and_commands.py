@@ -112,3 +112,39 @@ def test_bundle_commands_new_validate_publish(tmp_path, settings, sandbox_settin
         call_command("bundle", "validate", str(path), stdout=StringIO())
     with pytest.raises(CommandError, match="already exists"):
         call_command("bundle", "new", "numpy", "scale-array", stdout=StringIO())
+
+
+def test_admin_pages_upload_a_bundle_and_start_a_regrade(curriculum, instructor, learner):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from course.curriculum.models import BundleUpload
+    from course.submissions.models import Regrade, Submission
+    from tests.platform.conftest import client_for, upload
+
+    superuser = User.objects.create_superuser("root", "root@example.com", "pw")
+    client = Client()
+    client.force_login(superuser)
+    assert client.get("/admin/curriculum/bundleupload/add/").status_code == 200
+    response = client.post(
+        "/admin/curriculum/bundleupload/add/",
+        {"archive": SimpleUploadedFile("b.zip", b"PK\x05\x06" + b"\0" * 18), "module": "numpy"},
+    )
+    assert response.status_code == 302
+    (created,) = BundleUpload.objects.all()
+    assert created.status == "pending" and created.uploaded_by == superuser
+    assert (
+        "waiting for validation" in client.get(f"/admin/curriculum/bundleupload/{created.id}/change/").content.decode()
+    )
+
+    submission_id = upload(
+        client_for(learner), "normalize-rows", (EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb").read_bytes()
+    ).json()["id"]
+    Submission.objects.filter(id=submission_id).update(status="graded", score=8.0)
+    exercise = Exercise.objects.get(slug="normalize-rows")
+    response = client.post(
+        "/admin/curriculum/exercise/", {"action": "regrade", "_selected_action": [exercise.id]}, follow=True
+    )
+    assert "Regrading 1 submission(s) of normalize-rows" in response.content.decode()
+    regrade = Regrade.objects.get()
+    page = client.get(f"/admin/submissions/regrade/{regrade.id}/change/").content.decode()
+    assert "0 / 1" in page
