@@ -13,7 +13,8 @@ from tests.conftest import EXERCISES, notebook
 
 pytestmark = pytest.mark.docker
 
-SHIPPED = sorted(p.parent for p in EXERCISES.glob("*/*/exercise.toml"))
+# The engine's own proof bundles; every shipped bundle is graded by tests/grader/test_validate.py.
+SHIPPED = [EXERCISES / "numpy" / "normalize-rows", EXERCISES / "einops-einsum" / "causal-attention-pattern"]
 
 
 def _template(bundle_dir):
