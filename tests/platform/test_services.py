@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from course.curriculum.models import Exercise, ExerciseVersion
-from course.progress.models import ActivitySession
+from course.progress.models import ActivityDay
 from course.progress.services import activity_record
 from course.submissions.models import Submission
 from course.submissions.services import (
@@ -88,19 +88,36 @@ def test_docker_unreachable_releases_the_claim_for_a_retry(curriculum, learner, 
     assert submission.status == "queued" and submission.attempts == 1
 
 
-def test_heartbeats_make_sessions_and_idle_gaps_do_not_count(curriculum, learner):
-    exercise = Exercise.objects.get(slug="normalize-rows")
-    t0 = timezone.now()
-    for seconds, source in [(0, "web"), (60, "web"), (90, "cli"), (100, "web"), (1000, "web"), (1030, "cli")]:
-        activity_record(
+def test_time_on_task_rules(curriculum, learner):
+    """One timeline per learner: idle gaps, overlapping sources and old heartbeats add nothing."""
+    numpy_ex = Exercise.objects.get(slug="normalize-rows")
+    attention = Exercise.objects.get(slug="causal-attention-pattern")
+    t0 = timezone.now() - timedelta(hours=2)
+
+    def beat(seconds, source="web", exercise=numpy_ex):
+        return activity_record(
             learner_id=learner.id, exercise_id=exercise.id, source=source, at=t0 + timedelta(seconds=seconds)
         )
-    sessions = list(ActivitySession.objects.order_by("started_at"))
-    assert [s.seconds for s in sessions] == [100, 30]  # the 900 s gap is idle time
-    assert sessions[0].sources == ["web", "cli"]
-    # A heartbeat older than the session's last one adds nothing.
-    activity_record(learner_id=learner.id, exercise_id=exercise.id, source="web", at=t0 + timedelta(seconds=1010))
-    assert sum(ActivitySession.objects.values_list("seconds", flat=True)) == 130
+
+    assert beat(0) == 0  # the first heartbeat starts the clock
+    assert beat(60) == 60
+    assert beat(90, "cli") == 30  # the page and the CLI beat together: counted once
+    assert beat(100) == 10
+    assert beat(1000) == 0  # 900 s of idle time (cutoff 300 s) is not counted
+    assert beat(1030, "cli", attention) == 30  # the gap goes to the exercise worked on now
+    assert beat(1010) == 0  # older than the last heartbeat (a clock gone back, a replay): nothing
+    days = {(d.exercise.slug, d.seconds, d.heartbeats) for d in ActivityDay.objects.select_related("exercise")}
+    assert days == {("normalize-rows", 100, 6), ("causal-attention-pattern", 30, 1)}
+
+
+def test_heartbeats_from_the_future_are_refused(curriculum, learner):
+    client = client_for(learner)
+    future = (timezone.now() + timedelta(minutes=10)).isoformat()
+    response = client.post(
+        "/api/v1/activity", {"exercise": "normalize-rows", "source": "cli", "at": future}, format="json"
+    )
+    assert response.status_code == 400 and "from the future" in response.json()["detail"]
+    assert not ActivityDay.objects.exists()
 
 
 def test_redis_down_at_submit_time_keeps_the_submission_for_the_periodic_job(

@@ -41,7 +41,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_user",
         "accounts.change_user",
         "progress.view_exerciseprogress",
-        "progress.view_activitysession",
+        "progress.view_activityday",
     ],
 }
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from course.progress.models import ActivitySession, ExerciseProgress
+from course.progress.models import ActivityDay, ExerciseProgress, LearnerClock
 
 
 @admin.register(ExerciseProgress)
@@ -10,7 +10,14 @@ class ExerciseProgressAdmin(admin.ModelAdmin):
     search_fields = ("learner__username", "exercise__slug")
 
 
-@admin.register(ActivitySession)
-class ActivitySessionAdmin(admin.ModelAdmin):
-    list_display = ("learner", "exercise", "started_at", "last_seen_at", "seconds")
+@admin.register(ActivityDay)
+class ActivityDayAdmin(admin.ModelAdmin):
+    list_display = ("learner", "exercise", "day", "seconds", "heartbeats")
+    list_filter = ("day",)
     search_fields = ("learner__username", "exercise__slug")
+
+
+@admin.register(LearnerClock)
+class LearnerClockAdmin(admin.ModelAdmin):
+    list_display = ("learner", "last_seen_at", "last_exercise")
+    search_fields = ("learner__username",)

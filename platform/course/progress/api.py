@@ -16,6 +16,7 @@ class ActivityApi(APIView):
     class InputSerializer(serializers.Serializer):
         exercise = serializers.SlugField()
         source = serializers.ChoiceField(choices=SOURCES)
+        at = serializers.DateTimeField(required=False, help_text="when it happened, if not now (a backlog)")
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request):
@@ -24,5 +25,10 @@ class ActivityApi(APIView):
         exercise = exercise_get(slug=data.validated_data["exercise"])
         if exercise is None:
             raise ServiceError(f"there is no exercise {data.validated_data['exercise']!r}", status_code=404)
-        activity_record(learner_id=request.user.id, exercise_id=exercise.id, source=data.validated_data["source"])
+        activity_record(
+            learner_id=request.user.id,
+            exercise_id=exercise.id,
+            source=data.validated_data["source"],
+            at=data.validated_data.get("at"),
+        )
         return Response(status=204)

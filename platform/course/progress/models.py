@@ -23,15 +23,26 @@ class ExerciseProgress(models.Model):
         constraints = [models.UniqueConstraint(fields=["learner", "exercise"], name="one_progress_per_exercise")]
 
 
-class ActivitySession(models.Model):
-    """Active time on an exercise: heartbeats closer than the idle cutoff extend one session."""
+class LearnerClock(models.Model):
+    """The learner's last heartbeat, from any source: one timeline per learner."""
+
+    learner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clock")
+    last_seen_at = models.DateTimeField()
+    last_exercise = models.ForeignKey("curriculum.Exercise", on_delete=models.SET_NULL, null=True, related_name="+")
+
+
+class ActivityDay(models.Model):
+    """Active seconds of one learner on one exercise on one day (UTC): what time on task is built from.
+
+    Heartbeats are folded in as they arrive and not kept, so a year of a 1,000-learner cohort is at
+    most 365 rows per learner and exercise worked on.
+    """
 
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity")
     exercise = models.ForeignKey("curriculum.Exercise", on_delete=models.CASCADE, related_name="activity")
-    started_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
+    day = models.DateField()
     seconds = models.PositiveIntegerField(default=0)
-    sources = models.JSONField(default=list)
+    heartbeats = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["learner", "last_seen_at"])]
+        constraints = [models.UniqueConstraint(fields=["learner", "exercise", "day"], name="one_activity_row_per_day")]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Sum
 
 from course.curriculum.models import Exercise, Module
-from course.progress.models import ActivitySession, ExerciseProgress
+from course.progress.models import ActivityDay, ExerciseProgress
 
 
 class ModuleState:
@@ -70,7 +70,7 @@ def standings(*, learner_ids: list[int], course: Curriculum | None = None) -> di
     progress = {(p.learner_id, p.exercise_id): p for p in ExerciseProgress.objects.filter(learner_id__in=learner_ids)}
     seconds = {
         (row["learner_id"], row["exercise_id"]): row["total"]
-        for row in ActivitySession.objects.filter(learner_id__in=learner_ids)
+        for row in ActivityDay.objects.filter(learner_id__in=learner_ids)
         .values("learner_id", "exercise_id")
         .annotate(total=Sum("seconds"))
     }

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from course.progress.models import ActivitySession, ExerciseProgress
+from course.config.api import ServiceError
+from course.progress.models import ActivityDay, ExerciseProgress, LearnerClock
 
 # Full marks pass an exercise; partial credit counts toward the score but leaves it attempted.
 PASS_FRACTION = 1.0
@@ -41,29 +42,38 @@ def progress_record_grade(
     return progress
 
 
-@transaction.atomic
-def activity_record(*, learner_id: int, exercise_id: int, source: str, at: datetime | None = None) -> ActivitySession:
-    """Credit active time: a heartbeat within the idle cutoff of the last one extends its session.
+class ActivityRejected(ServiceError):
+    pass
 
-    Time is measured on the server's clock, so a client's clock cannot add time; two sources
-    beating at once (the page and the CLI) extend the same session and are counted once.
+
+# A heartbeat may say when it happened (a CLI sending a backlog); it may not be from the future.
+MAX_CLOCK_SKEW = timedelta(seconds=60)
+
+
+@transaction.atomic
+def activity_record(*, learner_id: int, exercise_id: int, source: str, at: datetime | None = None) -> int:
+    """Credit active time from a heartbeat; returns the seconds credited.
+
+    The learner has one timeline whatever the source (page, CLI, submission): the gap since their
+    previous heartbeat, if shorter than the idle cutoff, is credited to this heartbeat's exercise.
+    Two sources beating at once therefore count the time once, an idle gap counts nothing, and a
+    heartbeat older than the last one (a clock gone backwards, a replay) adds nothing.
     """
-    at = at or timezone.now()
+    now = timezone.now()
+    at = at or now
+    if at > now + MAX_CLOCK_SKEW:
+        raise ActivityRejected("the heartbeat is from the future; check the clock of the sending machine")
     cutoff = timedelta(seconds=settings.ACTIVITY_IDLE_CUTOFF_S)
-    session = (
-        ActivitySession.objects.select_for_update()
-        .filter(learner_id=learner_id, exercise_id=exercise_id, last_seen_at__gte=at - cutoff)
-        .order_by("-last_seen_at")
-        .first()
-    )
-    if session is None:
-        return ActivitySession.objects.create(
-            learner_id=learner_id, exercise_id=exercise_id, started_at=at, last_seen_at=at, sources=[source]
-        )
-    if at > session.last_seen_at:
-        session.seconds += int((at - session.last_seen_at).total_seconds())
-        session.last_seen_at = at
-    if source not in session.sources:
-        session.sources = [*session.sources, source]
-    session.save(update_fields=["seconds", "last_seen_at", "sources"])
-    return session
+    clock = LearnerClock.objects.select_for_update().filter(learner_id=learner_id).first()
+    credited = 0
+    if clock is None:
+        LearnerClock.objects.create(learner_id=learner_id, last_seen_at=at, last_exercise_id=exercise_id)
+    elif at > clock.last_seen_at:
+        gap = at - clock.last_seen_at
+        if gap <= cutoff:
+            credited = int(gap.total_seconds())
+        clock.last_seen_at, clock.last_exercise_id = at, exercise_id
+        clock.save(update_fields=["last_seen_at", "last_exercise"])
+    day, _ = ActivityDay.objects.get_or_create(learner_id=learner_id, exercise_id=exercise_id, day=at.date())
+    ActivityDay.objects.filter(pk=day.pk).update(seconds=F("seconds") + credited, heartbeats=F("heartbeats") + 1)
+    return credited
