@@ -11,7 +11,13 @@ from course.curriculum.api import (
     ModuleListApi,
 )
 from course.progress.api import ActivityApi
-from course.submissions.api import RegradeCreateApi, RegradeDetailApi, SubmissionCreateApi, SubmissionDetailApi
+from course.submissions.api import (
+    RegradeCreateApi,
+    RegradeDetailApi,
+    SubmissionCreateApi,
+    SubmissionDetailApi,
+    SubmissionListApi,
+)
 
 urlpatterns = [
     path("auth/token", TokenApi.as_view(), name="api-token"),
@@ -22,6 +28,7 @@ urlpatterns = [
     path("bundles", BundleUploadCreateApi.as_view(), name="api-bundle-upload"),
     path("bundles/<int:upload_id>", BundleUploadDetailApi.as_view(), name="api-bundle-upload-detail"),
     path("exercises/<slug:slug>/submissions", SubmissionCreateApi.as_view(), name="api-submission-create"),
+    path("submissions", SubmissionListApi.as_view(), name="api-submissions"),
     path("submissions/<int:submission_id>", SubmissionDetailApi.as_view(), name="api-submission"),
     path("exercises/<slug:slug>/regrade", RegradeCreateApi.as_view(), name="api-regrade-create"),
     path("regrades/<int:regrade_id>", RegradeDetailApi.as_view(), name="api-regrade"),

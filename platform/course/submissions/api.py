@@ -47,6 +47,17 @@ class SubmissionCreateApi(APIView):
         return Response(self.OutputSerializer(submission).data, status=202)
 
 
+class SubmissionListApi(APIView):
+    """The caller's own submissions, newest first (``?exercise=<slug>`` to filter), at most 100."""
+
+    @extend_schema(responses=SubmissionOutputSerializer(many=True))
+    def get(self, request):
+        qs = submissions_visible_to(request.user).filter(learner=request.user)
+        if request.query_params.get("exercise"):
+            qs = qs.filter(exercise__slug=request.query_params["exercise"])
+        return Response(SubmissionOutputSerializer(qs.order_by("-queued_at")[:100], many=True).data)
+
+
 class SubmissionDetailApi(APIView):
     @extend_schema(responses=SubmissionOutputSerializer)
     def get(self, request, submission_id: int):
