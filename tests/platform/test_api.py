@@ -14,6 +14,7 @@ from django.test import override_settings
 from course.accounts.models import User
 from course.accounts.services import user_create
 from course.cohorts.models import Cohort, Enrollment
+from course.curriculum.models import Exercise
 from course.progress.services import activity_record
 from course.submissions.models import Submission
 from course.submissions.services import submission_claim
@@ -176,3 +177,34 @@ def test_openapi_schema_lists_the_contract(learner):
         "/api/v1/cohorts/{cohort_id}/progress",
     ]:
         assert path in paths
+
+
+def test_cohort_progress_runs_a_constant_number_of_queries(curriculum, instructor, cohort):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from course.progress.models import ExerciseProgress
+
+    exercise_ids = list(Exercise.objects.values_list("id", flat=True))
+
+    def add_learners(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            user = user_create(username=f"l{i}", role=User.Role.LEARNER, password="pw")[0]
+            Enrollment.objects.create(cohort=cohort, user=user)
+            ExerciseProgress.objects.create(
+                learner=user,
+                exercise_id=exercise_ids[i % len(exercise_ids)],
+                state="attempted",
+                best_score=1,
+                max_score=8,
+                attempts=1,
+            )
+
+    client = client_for(instructor)
+    counts = []
+    for n, start in ((3, 0), (60, 3)):
+        add_learners(n, start)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/api/v1/cohorts/{cohort.id}/progress").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts  # 4 learners or 64: the same queries
