@@ -52,8 +52,10 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "error: dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi
 
-# docker-compose validates docker-compose.yml in the tests (`docker-compose config`).
+# docker-compose validates docker-compose.yml in the tests (`docker-compose config`); the page
+# tests drive Debian's Chromium through Playwright.
 command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
+command -v chromium >/dev/null 2>&1 || apt_install chromium
 
 # --- The sandbox image -------------------------------------------------------------------------
 tag="$(.venv/bin/python -m sandbox tag)"

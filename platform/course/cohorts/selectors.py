@@ -45,3 +45,61 @@ def cohort_progress(*, cohort: Cohort) -> list[dict[str, Any]]:
         for learner in learners
         for m in table[learner.id]
     ]
+
+
+STUCK_AFTER_DAYS = 7
+STUCK_FAILED_ATTEMPTS = 5
+
+
+def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
+    """Everything the cohort page shows: the matrix, a funnel and hours per module, stuck learners."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from course.progress.models import ActivityDay, ExerciseProgress
+
+    learners = list(
+        User.objects.filter(enrollments__cohort=cohort, enrollments__role=Enrollment.Role.LEARNER).order_by("username")
+    )
+    ids = [u.id for u in learners]
+    course = curriculum()
+    table = standings(learner_ids=ids, course=course)
+    modules = []
+    for position, module in enumerate(course.modules):
+        cells = [table[u.id][position] for u in learners]
+        modules.append(
+            {
+                "slug": module.slug,
+                "title": module.title,
+                "estimated_hours": module.estimated_hours,
+                "funnel": {
+                    state: sum(c.state == state for c in cells)
+                    for state in ("locked", "available", "in_progress", "complete")
+                },
+                "hours": [c.time_s / 3600 for c in cells if c.time_s],
+            }
+        )
+    last_active = dict(
+        ActivityDay.objects.filter(learner_id__in=ids).values_list("learner_id").annotate(last=Max("day"))
+    )
+    struggling = {
+        (p.learner_id, p.exercise.slug, p.attempts)
+        for p in ExerciseProgress.objects.filter(learner_id__in=ids, attempts__gte=STUCK_FAILED_ATTEMPTS)
+        .exclude(state=ExerciseProgress.State.PASSED)
+        .select_related("exercise")
+    }
+    today = timezone.now().date()
+    stuck = []
+    for user in learners:
+        last = last_active.get(user.id)
+        if last is None or today - last > timedelta(days=STUCK_AFTER_DAYS):
+            stuck.append(
+                {"learner": user.username, "why": "no activity yet" if last is None else f"inactive since {last}"}
+            )
+        for learner_id, slug, attempts in sorted(struggling):
+            if learner_id == user.id:
+                stuck.append({"learner": user.username, "why": f"{attempts} attempts on {slug} without passing"})
+    matrix = [{"learner": u.username, "cells": table[u.id]} for u in learners]
+    return {"cohort": cohort, "modules": modules, "matrix": matrix, "stuck": stuck, "learners": len(learners)}

@@ -8,17 +8,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True})
 
 
-def index(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(
-        "<!doctype html><title>coursegrade</title><h1>coursegrade</h1>"
-        '<ul><li><a href="/api/docs/">API documentation</a></li>'
-        '<li><a href="/api/schema/">OpenAPI schema</a></li>'
-        '<li><a href="/admin/">Administration</a></li></ul>'
-    )
-
-
 urlpatterns = [
-    path("", index, name="index"),
+    path("", include("course.web.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from course.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("exercises/<slug:slug>/", views.exercise, name="exercise"),
+    path("exercises/<slug:slug>/submit", views.submit, name="submit"),
+    path("cohorts/<int:cohort_id>/", views.cohort, name="cohort"),
+]

@@ -1,0 +1,119 @@
+"""The pages in a real browser: Playwright driving Debian's Chromium against a live server and worker."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from course.web.charts import Node, module_graph, time_vs_estimate
+from tests.conftest import EXERCISES
+
+SOLUTION = EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb"
+ARTIFACTS = Path(settings.MEDIA_ROOT).parent / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run scripts/bootstrap.sh (apt-get install chromium)"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_charts_are_plain_svg():
+    graph = module_graph([Node("a", "A", "complete", [], "x"), Node("b", "B <b>", "locked", ["a"], "y")])
+    assert graph.startswith("<svg") and "marker-end" in graph and "B &lt;b&gt;" in graph
+    chart = time_vs_estimate([("a", [1.0, 3.0], 2.0), ("b", [], 1.0)])
+    assert chart.count("<circle") == 2 and chart.count('stroke="#d62828"') == 2
+
+
+@pytest.mark.docker
+@pytest.mark.django_db(transaction=True)
+def test_learner_and_admin_journeys(live_server, browser, curriculum, learner, instructor, cohort, worker, tmp_path):
+    base = live_server.url
+    page = browser.new_page()
+    _login(page, base, "alice")
+    assert page.locator("tr[data-module=numpy] .state").inner_text() == "available"
+    assert page.locator("svg.graph g[data-module=numpy]").get_attribute("data-state") == "available"
+    page.screenshot(path=str(ARTIFACTS / "1-dashboard.png"), full_page=True)
+
+    page.click("text=Normalize the rows of a matrix")
+    assert "unit Euclidean" in page.inner_text("article.statement")
+    wrong = json.loads(SOLUTION.read_text())
+    for cell in wrong["cells"]:
+        cell["source"] = "".join(cell["source"]).replace("where=norms != 0", "where=norms == norms")
+    (tmp_path / "wrong.ipynb").write_text(json.dumps(wrong))
+    page.set_input_files("input[name=notebook]", str(tmp_path / "wrong.ipynb"))
+    page.click("#submit-form button")
+    page.wait_for_selector("#score", timeout=90_000)
+    assert page.locator("tr[data-test=test_zero_row_stays_zero] td.failed").count() == 1
+    score = page.inner_text("#score")
+    assert score != "8/8"
+    page.screenshot(path=str(ARTIFACTS / "2-wrong-notebook.png"), full_page=True)
+
+    page.wait_for_timeout(100)
+    page.set_input_files("input[name=notebook]", str(SOLUTION))
+    page.click("#submit-form button")
+    page.wait_for_selector("#score", timeout=90_000)
+    assert page.inner_text("#score") == "8/8"
+    assert page.locator("td.failed").count() == 0
+    assert page.locator("table.history tbody tr").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "3-right-notebook.png"), full_page=True)
+
+    page.goto(f"{base}/")
+    assert page.locator("tr[data-module=numpy] .state").inner_text() == "complete"
+    page.close()
+
+    staff = browser.new_page(accept_downloads=True)
+    _login(staff, base, "ines")
+    staff.click(f"text={cohort.name}")
+    assert staff.locator("#matrix tr[data-learner=alice]").count() == 1
+    assert staff.locator("#matrix tr[data-learner=alice] td.complete").count() >= 4
+    assert staff.locator("#time-chart svg").count() == 1
+    staff.screenshot(path=str(ARTIFACTS / "4-cohort.png"), full_page=True)
+    with staff.expect_download() as info:
+        staff.click("#csv")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    numpy_row = next(r for r in rows if r["learner"] == "alice" and r["module"] == "numpy")
+    assert numpy_row["status"] == "complete" and float(numpy_row["score"]) == 8.0
+
+
+@pytest.mark.django_db
+def test_pages_enforce_permissions(client, curriculum, learner, other_learner, cohort):
+    assert client.get("/").status_code == 302  # to the login page
+    client.force_login(other_learner)
+    assert client.get(f"/cohorts/{cohort.id}/").status_code == 404
+    assert client.get("/exercises/no-such-exercise/").status_code == 404
+    locked = client.post("/exercises/causal-attention-pattern/submit", {"notebook": io.BytesIO(b"{}")}, follow=True)
+    assert "locked" in locked.content.decode()
