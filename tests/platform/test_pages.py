@@ -117,3 +117,38 @@ def test_pages_enforce_permissions(client, curriculum, learner, other_learner, c
     assert client.get("/exercises/no-such-exercise/").status_code == 404
     locked = client.post("/exercises/causal-attention-pattern/submit", {"notebook": io.BytesIO(b"{}")}, follow=True)
     assert "locked" in locked.content.decode()
+
+
+@pytest.mark.django_db
+def test_instructor_statistics_page(client, curriculum, learner, other_learner, instructor, cohort):
+    from course.submissions.models import Submission
+    from course.submissions.models import TestResult as ResultRow
+    from tests.platform.conftest import client_for, upload
+
+    data = SOLUTION.read_bytes()
+    for who, scores in ((learner, [3.0, 8.0]), (other_learner, [2.0, 2.0, 8.0])):
+        for score in scores:
+            sub_id = upload(client_for(who), "normalize-rows", data).json()["id"]
+            Submission.objects.filter(id=sub_id).update(status="graded", verdict="graded", score=score)
+            if score < 8:
+                ResultRow.objects.create(
+                    submission_id=sub_id,
+                    name="test_zero_row_stays_zero",
+                    status="failed",
+                    score=0,
+                    max_score=2,
+                    visibility="hidden",
+                )
+    from course.progress.models import ExerciseProgress
+
+    ExerciseProgress.objects.create(learner=learner, exercise_id=Submission.objects.first().exercise_id, state="passed")
+    client.force_login(learner)
+    assert client.get("/staff/exercises/normalize-rows/").status_code == 404
+    client.force_login(instructor)
+    page = client.get("/staff/exercises/normalize-rows/").content.decode()
+    assert "<th>Attempts</th><td>5</td>" in page
+    assert "Median attempts to pass</th><td>2.5</td>" in page  # 2 for alice, 3 for bob
+    assert "test_zero_row_stays_zero: 3 failure(s)" in page
+    assert "50% (1/2)" in page
+    response = client.post("/staff/exercises/normalize-rows/regrade")
+    assert response.status_code == 302 and "/admin/submissions/regrade/" in response["Location"]

@@ -37,3 +37,68 @@ def regrade_status(*, regrade: Regrade) -> dict:
         "finished": len(done) == regrade.total,
         "lowered": lowered,
     }
+
+
+def exercise_stats(*, exercise) -> dict:
+    """What an instructor wants to know about an exercise (learner submissions only, not regrades)."""
+    import statistics
+    from collections import Counter, defaultdict
+
+    from django.db.models import Count, Sum
+
+    from course.progress.models import ActivityDay, ExerciseProgress
+    from course.submissions.models import TestResult
+
+    rows = list(
+        Submission.objects.filter(exercise=exercise, regrade=None)
+        .order_by("queued_at")
+        .values_list("learner_id", "score", "max_score", "status")
+    )
+    by_learner: dict[int, list[tuple]] = defaultdict(list)
+    for learner_id, score, max_score, status in rows:
+        by_learner[learner_id].append((score, max_score, status))
+    attempts_to_pass = []
+    for attempts in by_learner.values():
+        for n, (score, max_score, status) in enumerate(attempts, start=1):
+            if status == Submission.Status.GRADED and score is not None and score >= max_score > 0:
+                attempts_to_pass.append(n)
+                break
+    passed_ids = list(
+        ExerciseProgress.objects.filter(exercise=exercise, state=ExerciseProgress.State.PASSED).values_list(
+            "learner_id", flat=True
+        )
+    )
+    times = [
+        t
+        for t in ActivityDay.objects.filter(exercise=exercise, learner_id__in=passed_ids)
+        .values("learner_id")
+        .annotate(t=Sum("seconds"))
+        .values_list("t", flat=True)
+    ]
+    failing = Counter(
+        dict(
+            TestResult.objects.filter(submission__exercise=exercise, submission__regrade=None)
+            .exclude(status="passed")
+            .values_list("name")
+            .annotate(n=Count("id"))
+            .order_by("-n")[:5]
+        )
+    )
+    errors = list(
+        Submission.objects.filter(exercise=exercise, regrade=None)
+        .exclude(verdict__in=["", "graded"])
+        .select_related("learner")
+        .order_by("-queued_at")[:10]
+    )
+    learners = len(by_learner)
+    return {
+        "exercise": exercise,
+        "attempts": len(rows),
+        "learners": learners,
+        "passed": len(passed_ids),
+        "pass_rate": len(passed_ids) / learners if learners else 0.0,
+        "median_attempts_to_pass": statistics.median(attempts_to_pass) if attempts_to_pass else None,
+        "median_seconds_to_pass": statistics.median(times) if times else None,
+        "failing_tests": failing.most_common(5),
+        "recent_errors": errors,
+    }

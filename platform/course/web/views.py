@@ -14,8 +14,9 @@ from course.cohorts.selectors import cohort_dashboard, staff_cohort_ids
 from course.config.api import ServiceError
 from course.curriculum.selectors import exercise_get
 from course.progress.selectors import standings
+from course.submissions import selectors as submission_selectors
 from course.submissions.models import Submission
-from course.submissions.services import submission_create
+from course.submissions.services import regrade_start, submission_create
 from course.web import charts
 
 
@@ -85,3 +86,23 @@ def cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
     data = cohort_dashboard(cohort=Cohort.objects.get(id=cohort_id))
     chart = charts.time_vs_estimate([(m["slug"], m["hours"], m["estimated_hours"]) for m in data["modules"]])
     return render(request, "web/cohort.html", data | {"chart": chart})
+
+
+@login_required
+def exercise_stats(request: HttpRequest, slug: str) -> HttpResponse:
+    found = exercise_get(slug=slug)
+    if found is None or not request.user.is_course_staff:
+        raise Http404("no such exercise")
+    return render(request, "web/exercise_stats.html", submission_selectors.exercise_stats(exercise=found))
+
+
+@login_required
+@require_POST
+def regrade(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        started = regrade_start(exercise_slug=slug, requested_by=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:dashboard")
+    messages.success(request, f"Regrading {started.total} submission(s); progress: /api/v1/regrades/{started.id}")
+    return redirect(f"/admin/submissions/regrade/{started.id}/change/")
