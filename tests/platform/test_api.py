@@ -208,3 +208,13 @@ def test_cohort_progress_runs_a_constant_number_of_queries(curriculum, instructo
             assert client.get(f"/api/v1/cohorts/{cohort.id}/progress").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts  # 4 learners or 64: the same queries
+
+
+def test_queued_submissions_show_their_place_in_the_queue(curriculum, learner, other_learner):
+    first = upload(client_for(learner), "normalize-rows", NUMPY_SOLUTION).json()["id"]
+    second = upload(client_for(other_learner), "normalize-rows", NUMPY_SOLUTION).json()["id"]
+    assert client_for(learner).get(f"/api/v1/submissions/{first}").json()["queue_position"] == 0
+    assert client_for(other_learner).get(f"/api/v1/submissions/{second}").json()["queue_position"] == 1
+    Submission.objects.filter(id=first).update(status="running")
+    assert client_for(other_learner).get(f"/api/v1/submissions/{second}").json()["queue_position"] == 0
+    assert client_for(learner).get(f"/api/v1/submissions/{first}").json()["queue_position"] is None

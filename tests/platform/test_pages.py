@@ -152,3 +152,23 @@ def test_instructor_statistics_page(client, curriculum, learner, other_learner, 
     assert "50% (1/2)" in page
     response = client.post("/staff/exercises/normalize-rows/regrade")
     assert response.status_code == 302 and "/admin/submissions/regrade/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_cohort_dashboard_queries_do_not_grow_with_the_cohort(client, curriculum, instructor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from course.cohorts.demo_data import build
+    from course.cohorts.models import Enrollment
+
+    counts = []
+    for learners, exercises in ((20, 4), (200, 36)):  # with the shipped ones, about 40 exercises in 10 modules
+        cohort = build(learners=learners, exercises=exercises)
+        Enrollment.objects.create(cohort=cohort, user=instructor, role=Enrollment.Role.STAFF)
+        client.force_login(instructor)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/cohorts/{cohort.id}/")
+        assert response.status_code == 200 and response.content.count(b"data-learner=") == learners
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

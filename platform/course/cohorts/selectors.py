@@ -31,7 +31,7 @@ def cohort_progress(*, cohort: Cohort) -> list[dict[str, Any]]:
     learners = list(
         User.objects.filter(enrollments__cohort=cohort, enrollments__role=Enrollment.Role.LEARNER).order_by("username")
     )
-    table = standings(learner_ids=[u.id for u in learners], course=curriculum())
+    table = standings(learner_ids=[u.id for u in learners], course=curriculum(), detail=False)
     return [
         {
             "learner": learner.username,
@@ -65,7 +65,7 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
     )
     ids = [u.id for u in learners]
     course = curriculum()
-    table = standings(learner_ids=ids, course=course)
+    table = standings(learner_ids=ids, course=course, detail=False)
     modules = []
     for position, module in enumerate(course.modules):
         cells = [table[u.id][position] for u in learners]

@@ -22,7 +22,7 @@ class ModuleState:
     COMPLETE = "complete"
 
 
-@dataclass
+@dataclass(slots=True)
 class ExerciseStanding:
     slug: str
     title: str
@@ -35,7 +35,7 @@ class ExerciseStanding:
     active: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ModuleStanding:
     slug: str
     title: str
@@ -64,57 +64,74 @@ def curriculum() -> Curriculum:
     return Curriculum(modules, {m.id: [r.slug for r in m.requires.all()] for m in modules}, exercises)
 
 
-def standings(*, learner_ids: list[int], course: Curriculum | None = None) -> dict[int, list[ModuleStanding]]:
-    """Per learner, per module (in curriculum order): state, score and time, with exercise detail."""
+def standings(
+    *, learner_ids: list[int], course: Curriculum | None = None, detail: bool = True
+) -> dict[int, list[ModuleStanding]]:
+    """Per learner, per module (in curriculum order): state, score and time.
+
+    With ``detail`` each module lists its exercises; cohort views leave it off, which keeps a
+    1,000-learner cohort to plain tuples and sums.
+    """
     course = course or curriculum()
-    progress = {(p.learner_id, p.exercise_id): p for p in ExerciseProgress.objects.filter(learner_id__in=learner_ids)}
-    seconds = {
-        (row["learner_id"], row["exercise_id"]): row["total"]
-        for row in ActivityDay.objects.filter(learner_id__in=learner_ids)
-        .values("learner_id", "exercise_id")
-        .annotate(total=Sum("seconds"))
+    progress = {
+        (learner, exercise): (state, best, attempts)
+        for learner, exercise, state, best, attempts in ExerciseProgress.objects.filter(
+            learner_id__in=learner_ids
+        ).values_list("learner_id", "exercise_id", "state", "best_score", "attempts")
     }
-    return {lid: _learner_standing(lid, course, progress, seconds) for lid in learner_ids}
+    seconds = dict(
+        ((learner, exercise), total)
+        for learner, exercise, total in ActivityDay.objects.filter(learner_id__in=learner_ids)
+        .values_list("learner_id", "exercise_id")
+        .annotate(total=Sum("seconds"))
+    )
+    static = [
+        (
+            module,
+            course.requires[module.id],
+            [
+                (e.id, e.slug, e.title, e.current_version.points if e.current_version else 0.0)
+                for e in course.exercises.get(module.id, [])
+            ],
+        )
+        for module in course.modules
+    ]
+    return {lid: _learner_standing(lid, static, progress, seconds, detail) for lid in learner_ids}
 
 
-def _learner_standing(
-    learner_id: int,
-    course: Curriculum,
-    progress: dict[tuple[int, int], ExerciseProgress],
-    seconds: dict[tuple[int, int], int],
-) -> list[ModuleStanding]:
+_NOT_STARTED = (ExerciseProgress.State.NOT_STARTED, 0.0, 0)
+
+
+def _learner_standing(learner_id, static, progress, seconds, detail) -> list[ModuleStanding]:
     result: list[ModuleStanding] = []
-    by_slug: dict[str, ModuleStanding] = {}
-    for module in course.modules:  # curriculum order puts prerequisites first
-        standing = ModuleStanding(module.slug, module.title, module.estimated_hours, course.requires[module.id])
-        for exercise in course.exercises.get(module.id, []):
-            p = progress.get((learner_id, exercise.id))
-            points = exercise.current_version.points if exercise.current_version else 0.0
-            key = (learner_id, exercise.id)
-            ex = ExerciseStanding(
-                exercise.slug, exercise.title, max_score=points, time_s=seconds.get(key, 0), active=key in seconds
-            )
-            if p is not None:
-                ex.state, ex.best_score, ex.attempts = p.state, p.best_score, p.attempts
-            standing.exercises.append(ex)
-        standing.score = sum(e.best_score for e in standing.exercises)
-        standing.max_score = sum(e.max_score for e in standing.exercises)
-        standing.time_s = sum(e.time_s for e in standing.exercises)
-        standing.state = _module_state(standing, by_slug)
-        by_slug[module.slug] = standing
+    states: dict[str, str] = {}
+    for module, requires, exercises in static:  # curriculum order puts prerequisites first
+        standing = ModuleStanding(module.slug, module.title, module.estimated_hours, requires)
+        all_passed, started = True, False
+        for exercise_id, slug, title, points in exercises:
+            key = (learner_id, exercise_id)
+            state, best, attempts = progress.get(key, _NOT_STARTED)
+            time_s = seconds.get(key, 0)
+            standing.score += best
+            standing.max_score += points
+            standing.time_s += time_s
+            all_passed = all_passed and state == ExerciseProgress.State.PASSED
+            started = started or key in seconds or state != ExerciseProgress.State.NOT_STARTED
+            if detail:
+                standing.exercises.append(
+                    ExerciseStanding(slug, title, state, best, points, attempts, time_s, active=key in seconds)
+                )
+        if any(states.get(r, ModuleState.COMPLETE) != ModuleState.COMPLETE for r in requires):
+            standing.state = ModuleState.LOCKED
+        elif all_passed:  # a module with no exercises yet has nothing to do: it holds nothing up
+            standing.state = ModuleState.COMPLETE
+        elif started:
+            standing.state = ModuleState.IN_PROGRESS
+        else:
+            standing.state = ModuleState.AVAILABLE
+        states[module.slug] = standing.state
         result.append(standing)
     return result
-
-
-def _module_state(standing: ModuleStanding, earlier: dict[str, ModuleStanding]) -> str:
-    if any(earlier[r].state != ModuleState.COMPLETE for r in standing.requires if r in earlier):
-        return ModuleState.LOCKED
-    # A module with no exercises yet has nothing to do: it does not hold the curriculum up.
-    if all(e.state == ExerciseProgress.State.PASSED for e in standing.exercises):
-        return ModuleState.COMPLETE
-    if any(e.active or e.state != ExerciseProgress.State.NOT_STARTED for e in standing.exercises):
-        return ModuleState.IN_PROGRESS
-    return ModuleState.AVAILABLE
 
 
 def module_state_for(*, learner_id: int, module_slug: str) -> str:

@@ -22,6 +22,12 @@ class SubmissionOutputSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     result = serializers.JSONField(allow_null=True, help_text="the Result format of DESIGN.md")
+    queue_position = serializers.SerializerMethodField(help_text="submissions ahead of this one while it is queued")
+
+    def get_queue_position(self, submission) -> int | None:
+        from course.submissions.selectors import queue_position
+
+        return queue_position(submission=submission)
 
 
 class SubmissionCreateApi(APIView):

@@ -102,3 +102,12 @@ def exercise_stats(*, exercise) -> dict:
         "failing_tests": failing.most_common(5),
         "recent_errors": errors,
     }
+
+
+def queue_position(*, submission: Submission) -> int | None:
+    """How many submissions of the same queue wait ahead of this one (None once it left the queue)."""
+    if submission.status != Submission.Status.QUEUED:
+        return None
+    return Submission.objects.filter(
+        queue=submission.queue, status=Submission.Status.QUEUED, queued_at__lt=submission.queued_at
+    ).count()

@@ -85,3 +85,27 @@ def time_vs_estimate(rows: list[tuple[str, list[float], float]]) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h {rest // 60:02d}m" if hours else (f"{rest // 60}m" if rest >= 60 else f"{rest}s")
+
+
+def cohort_matrix(modules: list[dict], matrix: list[dict]) -> str:
+    """The learners x modules table, built here rather than in a template: for 1,000 learners the
+    template engine would spend most of the page's time on its 10,000 cells."""
+    head = "".join(f'<th title="{escape(m["title"])}">{escape(m["slug"])}</th>' for m in modules)
+    rows = []
+    for row in matrix:
+        cells = "".join(
+            f'<td class="{c.state}" title="{c.state.replace("_", " ")}">{c.score:g}/{c.max_score:g}'
+            f"<br><small>{_duration(c.time_s)}</small></td>"
+            for c in row["cells"]
+        )
+        name = escape(row["learner"])
+        rows.append(f'<tr data-learner="{name}"><th>{name}</th>{cells}</tr>')
+    return (
+        f'<table class="matrix" id="matrix"><thead><tr><th>Learner</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )

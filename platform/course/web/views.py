@@ -85,7 +85,8 @@ def cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
         raise Http404("no such cohort")
     data = cohort_dashboard(cohort=Cohort.objects.get(id=cohort_id))
     chart = charts.time_vs_estimate([(m["slug"], m["hours"], m["estimated_hours"]) for m in data["modules"]])
-    return render(request, "web/cohort.html", data | {"chart": chart})
+    table = charts.cohort_matrix(data["modules"], data["matrix"])
+    return render(request, "web/cohort.html", data | {"chart": chart, "table": table})
 
 
 @login_required

@@ -11,7 +11,8 @@
 
   function render(sub) {
     const r = sub.result || {};
-    statusEl.innerHTML = `Submission #${sub.id}: <strong class="${esc(sub.status)}">${esc(sub.status)}</strong>` +
+    const where = sub.status === "queued" && sub.queue_position !== null ? ` (${sub.queue_position} ahead)` : "";
+    statusEl.innerHTML = `Submission #${sub.id}: <strong class="${esc(sub.status)}">${esc(sub.status)}</strong>${where}` +
       (sub.status === "graded" || sub.status === "error" ? ` · score <strong id="score">${sub.score ?? 0}/${sub.max_score}</strong>` : "");
     if (sub.status !== "graded" && sub.status !== "error") { resultsEl.innerHTML = ""; return; }
     let html = r.output ? `<p>${esc(r.output)}</p>` : "";
