@@ -172,3 +172,14 @@ def test_cohort_dashboard_queries_do_not_grow_with_the_cohort(client, curriculum
         assert response.status_code == 200 and response.content.count(b"data-learner=") == learners
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_statements_render_maths_as_mathml_but_not_inside_code():
+    from course.web.statement import render
+
+    html = render(
+        "Scale by $1/\\sqrt{d}$:\n\n$$\\mathrm{softmax}(x)_i = \\frac{e^{x_i}}{\\sum_j e^{x_j}}$$\n\n"
+        "`cost = $5` and\n\n```\nprice = $x$\n```\n"
+    )
+    assert html.count("<math") == 2 and 'display="block"' in html
+    assert "cost = $5" in html and "price = $x$" in html

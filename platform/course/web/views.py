@@ -18,6 +18,7 @@ from course.submissions import selectors as submission_selectors
 from course.submissions.models import Submission
 from course.submissions.services import regrade_start, submission_create
 from course.web import charts
+from course.web.statement import render as render_statement
 
 
 @login_required
@@ -41,15 +42,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def exercise(request: HttpRequest, slug: str) -> HttpResponse:
-    import markdown
-
     found = exercise_get(slug=slug)
     if found is None or found.current_version is None:
         raise Http404("no such exercise")
     module = next(m for m in standings(learner_ids=[request.user.id])[request.user.id] if m.slug == found.module.slug)
     standing = next(e for e in module.exercises if e.slug == slug)
     history = Submission.objects.filter(learner=request.user, exercise=found).order_by("-queued_at")[:20]
-    statement = markdown.markdown(found.current_version.statement, extensions=["fenced_code", "tables"])
+    statement = render_statement(found.current_version.statement)
     return render(
         request,
         "web/exercise.html",
