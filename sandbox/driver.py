@@ -39,6 +39,7 @@ KERNEL_UID = 1000
 JUDGE_UID = 1001
 # Bytes of judge stdout read back; the report itself is capped well below this by the judge.
 MAX_REPORT_BYTES = 8 << 20
+REPORT_RETRIES = 30
 _local = threading.local()
 
 
@@ -238,6 +239,13 @@ def run(job: SandboxJob) -> SandboxOutcome:
         outcome.kernel_oom, outcome.judge_oom = kernel.id in ooms, judge.id in ooms
         if not outcome.timed_out:
             outcome.report = _read_report(judge, nonce)
+            # The daemon copies a container's output asynchronously: right after the exit the
+            # last line can still be on its way, more so on a loaded machine.
+            for _ in range(REPORT_RETRIES):
+                if outcome.report is not None or outcome.judge_exit != 0:
+                    break
+                time.sleep(0.1)
+                outcome.report = _read_report(judge, nonce)
             if outcome.report is None:
                 outcome.judge_stderr = judge.logs(stdout=False, stderr=True, tail=40).decode("utf-8", "replace")[-4000:]
     finally:
