@@ -49,15 +49,19 @@ def main() -> None:
     call_command("load_curriculum", stdout=open(os.devnull, "w"))
     started = time.perf_counter()
     cohort = build(learners=args.learners, exercises=args.exercises, submissions_per_learner=args.submissions)
-    print(f"built {args.learners} learners x {args.submissions} submissions on {args.exercises} exercises "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"built {args.learners} learners x {args.submissions} submissions on {args.exercises} exercises "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     staff = user_create(username=f"bench-staff-{cohort.id}", role="instructor", password="pw")[0]
     Enrollment.objects.create(cohort=cohort, user=staff, role=Enrollment.Role.STAFF)
     client = Client()
     client.force_login(staff)
     print(f"{'request':36}{'median ms':>10}{'queries':>9}")
-    for name, url in (("cohort dashboard page", f"/cohorts/{cohort.id}/"),
-                      ("cohort progress CSV", f"/api/v1/cohorts/{cohort.id}/progress?format=csv")):
+    for name, url in (
+        ("cohort dashboard page", f"/cohorts/{cohort.id}/"),
+        ("cohort progress CSV", f"/api/v1/cohorts/{cohort.id}/progress?format=csv"),
+    ):
         client.get(url)  # warm caches
         times = []
         for _ in range(5):

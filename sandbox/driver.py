@@ -289,7 +289,8 @@ def _oom_events(client: docker.DockerClient, since: float, container_ids: list[s
 
 
 def _read_report(judge: Any, nonce: str) -> dict[str, Any] | None:
-    raw = judge.logs(stdout=True, stderr=False, tail=5)[-MAX_REPORT_BYTES:]
+    # No `tail`: the daemon counts it over both streams, and the report is the only stdout line.
+    raw = judge.logs(stdout=True, stderr=False)[-MAX_REPORT_BYTES:]
     for line in raw.decode("utf-8", "replace").splitlines():
         if line.startswith(nonce):
             try:
