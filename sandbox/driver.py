@@ -318,6 +318,10 @@ def _remove_container(container: Any) -> int:
         return 1
     except docker.errors.NotFound:
         return 0
+    except docker.errors.APIError as exc:
+        if exc.status_code == 409:  # its owner (or another reaper) is removing it right now
+            return 0
+        raise
 
 
 def _remove_volume(volume: Any) -> int:
