@@ -106,6 +106,17 @@ def wait_graded(client: APIClient, submission_id: int, timeout: float = 90.0) ->
     raise AssertionError(f"submission {submission_id} not graded in {timeout} s: {body}")
 
 
+_started: list[Worker] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_workers():
+    """However a test ends, no worker it started outlives the session (it would take later tasks)."""
+    yield
+    for worker in _started:
+        worker.kill()
+
+
 class Worker:
     """A real `celery worker` process (its own process group, so it can be killed whole)."""
 

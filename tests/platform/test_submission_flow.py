@@ -68,13 +68,15 @@ def test_worker_killed_mid_grading_grades_exactly_once(curriculum, learner, sand
         "    return np.divide(x, n, out=np.zeros_like(x), where=n != 0)",
     )
     first = Worker(sandbox_settings.image).start()
-    submission_id = upload(client, "normalize-rows", slow).json()["id"]
-    deadline = time.monotonic() + 30
-    while Submission.objects.get(id=submission_id).status != Submission.Status.RUNNING:
-        assert time.monotonic() < deadline, "the worker never claimed the submission"
-        time.sleep(0.05)
-    time.sleep(2)  # inside the sandbox now
-    first.kill(signal.SIGKILL)
+    try:
+        submission_id = upload(client, "normalize-rows", slow).json()["id"]
+        deadline = time.monotonic() + 30
+        while Submission.objects.get(id=submission_id).status != Submission.Status.RUNNING:
+            assert time.monotonic() < deadline, "the worker never claimed the submission"
+            time.sleep(0.05)
+        time.sleep(2)  # inside the sandbox now
+    finally:
+        first.kill(signal.SIGKILL)  # also when the test fails: a stray worker would take others' tasks
     assert Submission.objects.get(id=submission_id).status == Submission.Status.RUNNING
 
     # The periodic job finds it stuck and re-enqueues it; a fresh worker grades it.
