@@ -109,7 +109,7 @@ def test_regrade_keeps_history_and_never_lowers_the_best_score(
     assert 0 < first["score"] < 8
 
     # The instructor publishes a stricter version: every test is now about zero rows.
-    strict = tmp_path / "exercises" / "numpy" / "normalize-rows"
+    strict = tmp_path / "strict" / "numpy" / "normalize-rows"  # tmp_path/exercises is the fixture's
     shutil.copytree(NUMPY, strict)
     (strict / "tests" / "test_normalize_rows.py").write_text(
         "import numpy as np\nimport pytest\n\n\n@pytest.mark.points(7)\ndef test_zero_rows(student):\n"
