@@ -86,6 +86,19 @@ class Api:
             self.request("POST", path, body=body, content_type=f"multipart/form-data; boundary={boundary}")
         )
 
+    def wait(self, submission_id: int, timeout: float, on_status: Any = None, poll_s: float = 0.5) -> dict[str, Any]:
+        """Poll a submission until it is graded or failed, or ``timeout`` passes; returns its last state."""
+        deadline, status = time.monotonic() + timeout, None
+        while True:
+            submission = self.json("GET", f"/api/v1/submissions/{submission_id}")
+            if submission["status"] != status:
+                status = submission["status"]
+                if on_status:
+                    on_status(status)
+            if status in ("graded", "error") or time.monotonic() > deadline:
+                return submission
+            time.sleep(poll_s)
+
 
 def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
@@ -158,18 +171,13 @@ def cmd_submit(args: argparse.Namespace) -> int:
     data = Path(args.notebook).read_bytes()
     created = api.upload(f"/api/v1/exercises/{args.exercise}/submissions", "notebook", Path(args.notebook).name, data)
     print(f"submitted #{created['id']}", end="", flush=True)
-    status, started = created["status"], time.monotonic()
-    while True:
-        submission = api.json("GET", f"/api/v1/submissions/{created['id']}")
-        if submission["status"] != status:
-            status = submission["status"]
-            print(f" -> {status}", end="", flush=True)
-        if status in ("graded", "error"):
-            break
-        if time.monotonic() - started > args.timeout:
-            print(f"\nstill {status} after {args.timeout:.0f} s; check later with `course status {created['id']}`")
-            return 1
-        time.sleep(0.5)
+    submission = api.wait(created["id"], args.timeout, lambda status: print(f" -> {status}", end="", flush=True))
+    if submission["status"] not in ("graded", "error"):
+        print(
+            f"\nstill {submission['status']} after {args.timeout:.0f} s; check later with "
+            f"`course status {created['id']}`"
+        )
+        return 1
     print()
     _print_result(submission)
     return 0 if submission["score"] == submission["max_score"] else 1

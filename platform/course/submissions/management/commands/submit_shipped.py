@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
-import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 from course.accounts.models import User
+from course.cli import Api, CliError
 from course.curriculum.models import Exercise
 from grader.bundle import load_bundle
 
@@ -28,18 +25,24 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=300)
 
     def handle(self, *args, url, user, timeout, **options):
+        try:
+            self._grade_all(url, user, timeout)
+        except CliError as exc:  # the site is down or answered with an error
+            raise CommandError(f"{exc} (is the site running at {url}?)") from exc
+
+    def _grade_all(self, url: str, user: str, timeout: float) -> None:
         staff = User.objects.filter(username=user).first()
         if staff is None or not staff.is_course_staff:
             raise CommandError(f"{user!r} is not a staff user (run seed_demo)")
         token = Token.objects.get_or_create(user=staff)[0].key
-        api = _Api(url.rstrip("/"), token)
+        api = Api(url, token)
         exercises = list(Exercise.objects.select_related("current_version", "module").exclude(current_version=None))
         notebooks = {}
         for exercise in exercises:
             bundle = load_bundle(exercise.current_version.bundle_path)
             notebooks[exercise.slug] = {
                 "reference": (bundle.path / "solution.ipynb").read_bytes(),
-                "template": api.get_bytes(f"/api/v1/exercises/{exercise.slug}/notebook"),
+                "template": api.request("GET", f"/api/v1/exercises/{exercise.slug}/notebook"),
             }
         self.stdout.write(
             f"\n{'exercise':42} {'notebook':10} {'status':8} {'verdict':16} {'score':>9} {'seconds':>8}  ok"
@@ -47,9 +50,21 @@ class Command(BaseCommand):
         failures = 0
         # One submission per exercise may be in flight: references first, then templates.
         for kind in ("reference", "template"):
-            jobs = [(e, time.monotonic(), api.submit(e.slug, notebooks[e.slug][kind])["id"]) for e in exercises]
+            jobs = [
+                (
+                    e,
+                    time.monotonic(),
+                    api.upload(
+                        f"/api/v1/exercises/{e.slug}/submissions",
+                        "notebook",
+                        f"{e.slug}.ipynb",
+                        notebooks[e.slug][kind],
+                    )["id"],
+                )
+                for e in exercises
+            ]
             for exercise, started, submission_id in jobs:
-                body = api.wait(submission_id, timeout)
+                body = api.wait(submission_id, timeout, poll_s=0.1)
                 full = body["score"] is not None and body["score"] == body["max_score"]
                 ok = body["status"] == "graded" and (full if kind == "reference" else not full)
                 failures += not ok
@@ -61,44 +76,3 @@ class Command(BaseCommand):
         if failures:
             raise CommandError(f"{failures} submission(s) were not graded as expected")
         self.stdout.write("\nevery reference got full marks and every template less")
-
-
-class _Api:
-    def __init__(self, base: str, token: str) -> None:
-        self.base, self.headers = base, {"Authorization": f"Token {token}"}
-
-    def _open(self, request: urllib.request.Request) -> bytes:
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            raise CommandError(f"{request.full_url}: HTTP {exc.code}: {exc.read()[:500]!r}") from exc
-        except urllib.error.URLError as exc:
-            raise CommandError(f"{request.full_url}: {exc.reason} (is the site running?)") from exc
-
-    def get_bytes(self, path: str) -> bytes:
-        return self._open(urllib.request.Request(self.base + path, headers=self.headers))
-
-    def submit(self, slug: str, data: bytes) -> dict:
-        boundary = uuid.uuid4().hex
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="notebook"; filename="{slug}.ipynb"\r\n'
-                "Content-Type: application/x-ipynb+json\r\n\r\n"
-            ).encode()
-            + data
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        headers = self.headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-        request = urllib.request.Request(
-            f"{self.base}/api/v1/exercises/{slug}/submissions", body, headers, method="POST"
-        )
-        return json.loads(self._open(request))
-
-    def wait(self, submission_id: int, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            body = json.loads(self.get_bytes(f"/api/v1/submissions/{submission_id}"))
-            if body["status"] in ("graded", "error") or time.monotonic() > deadline:
-                return body
-            time.sleep(0.1)
