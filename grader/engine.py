@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,11 +58,18 @@ def _reap_now_and_then(settings: EngineSettings) -> None:
         log.exception("could not remove leftover sandbox objects")
 
 
-def grade(bundle: Bundle | str | Path, notebook: bytes, settings: EngineSettings | None = None) -> GradeResult:
+def grade(
+    bundle: Bundle | str | Path,
+    notebook: bytes,
+    settings: EngineSettings | None = None,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> GradeResult:
     """Grade ``notebook`` (the raw .ipynb bytes) against ``bundle`` in the Docker sandbox.
 
     Learner mistakes and sandbox failures alike come back as a GradeResult with a verdict;
-    only a broken bundle (BundleError) or an unreachable Docker daemon raises.
+    only a broken bundle (BundleError) or an unreachable Docker daemon raises. ``on_stage`` is
+    called, from another thread, with "judging" when the notebook has run and the tests start.
     """
     from sandbox import driver
 
@@ -90,6 +98,7 @@ def grade(bundle: Bundle | str | Path, notebook: bytes, settings: EngineSettings
         limits=limits,
         device=device,
         gpu_device_ids=device_ids,
+        on_stage=on_stage,
     )
     outcome = driver.run(job)
     return assemble(bundle, outcome, time.monotonic() - started, device)

@@ -26,6 +26,8 @@ class Verdict(StrEnum):
 TEST_STATUSES = ("passed", "failed", "error", "timeout", "skipped")
 CELL_STATUSES = ("ok", "error", "timeout", "crashed", "not_run")
 VISIBILITIES = ("visible", "hidden")
+# A cell's traceback in the Result; the kernel driver already keeps fewer (sandbox/runtime/kernel.py).
+TRACEBACK_MAX_CHARS = 8000
 
 
 class ReportError(ValueError):
@@ -50,6 +52,8 @@ class CellResult:
     status: str
     ename: str = ""
     evalue: str = ""
+    # The learner's own frames, as plain text (library frames counted, not shown).
+    traceback: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ def parse_cells(raw: Any, *, max_chars: int) -> list[CellResult]:
                 status=item["status"],
                 ename=clip(item.get("ename", ""), 200),
                 evalue=clip(item.get("evalue", ""), max_chars),
+                traceback=clip(item.get("traceback", ""), TRACEBACK_MAX_CHARS),
             )
         )
     return cells

@@ -10,19 +10,22 @@ process that owns them:
 Files are copied in with ``put_archive`` (so this works when the worker itself runs in a
 container with the Docker socket), owned by root so the unprivileged users cannot change them.
 Every object is removed in a ``finally``; what a killed worker leaves behind is removed by
-:func:`reap_stale`.
+:func:`reap_stale`. While the judge runs, its stdout is followed for stage lines so that a caller
+can tell the learner when the notebook is done and the tests have started.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import secrets
 import socket
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +43,10 @@ JUDGE_UID = 1001
 # Bytes of judge stdout read back; the report itself is capped well below this by the judge.
 MAX_REPORT_BYTES = 8 << 20
 REPORT_RETRIES = 30
+# The stages the judge announces on stdout (``<nonce>!<stage>``), in order.
+STAGES = ("judging",)
 _local = threading.local()
+log = logging.getLogger(__name__)
 
 
 def docker_client() -> docker.DockerClient:
@@ -63,6 +69,8 @@ class SandboxJob:
     limits: Limits
     device: str = "cpu"
     gpu_device_ids: tuple[str, ...] = ()
+    # Called from another thread with each stage the judge reaches ("judging"); errors are logged.
+    on_stage: Callable[[str], None] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -207,6 +215,7 @@ def run(job: SandboxJob) -> SandboxOutcome:
     t0 = time.monotonic()
     labels = _labels(name, time.time() + job.limits.host_deadline_s + 60)
     containers: list[Any] = []
+    follower: threading.Thread | None = None
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             client.volumes.create(
@@ -233,6 +242,11 @@ def run(job: SandboxJob) -> SandboxOutcome:
             list(pool.map(lambda c: c.start(), containers))
             outcome.timings["container_start"] = time.monotonic() - t0
             outcome.timings["started_at"] = started_at = time.time()
+        if job.on_stage is not None:
+            follower = threading.Thread(
+                target=_follow_stages, args=(client, judge.id, nonce, job.on_stage), name=f"{name}-stages", daemon=True
+            )
+            follower.start()
         _wait(judge, job.limits.host_deadline_s - (time.monotonic() - t_start), outcome)
         outcome.timings["judge_exit"] = time.monotonic() - t0
         ooms = _oom_events(client, started_at, [kernel.id, judge.id])
@@ -251,8 +265,30 @@ def run(job: SandboxJob) -> SandboxOutcome:
     finally:
         t_teardown = time.monotonic()
         remove(client, name)
+        if follower is not None:
+            follower.join(timeout=5)  # the removed container's log stream has ended
         outcome.timings["teardown"] = time.monotonic() - t_teardown
     return outcome
+
+
+def _follow_stages(client: docker.DockerClient, judge_id: str, nonce: str, on_stage: Callable[[str], None]) -> None:
+    """Call ``on_stage`` for each stage line the judge prints, until its report starts."""
+    prefix = nonce.encode()
+    pending = b""
+    try:
+        for chunk in client.api.logs(judge_id, stdout=True, stderr=False, stream=True, follow=True):
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                stage = line[len(prefix) + 1 :].decode("ascii", "replace")
+                if line.startswith(prefix + b"!") and stage in STAGES:
+                    on_stage(stage)
+                elif line.startswith(prefix):
+                    return  # the report: no stage comes after it
+            if len(pending) > 4096:
+                return  # a line this long is the report
+    except Exception:  # the live status is a courtesy; the grading goes on without it
+        log.warning("could not follow the judge's stages", exc_info=True)
 
 
 def _create(client: docker.DockerClient, spec: dict[str, Any], target: str, files: dict[str, bytes | Path]) -> Any:
@@ -292,7 +328,7 @@ def _read_report(judge: Any, nonce: str) -> dict[str, Any] | None:
     # No `tail`: the daemon counts it over both streams, and the report is the only stdout line.
     raw = judge.logs(stdout=True, stderr=False)[-MAX_REPORT_BYTES:]
     for line in raw.decode("utf-8", "replace").splitlines():
-        if line.startswith(nonce):
+        if line.startswith(nonce + "{"):
             try:
                 report = json.loads(line[len(nonce) :])
             except ValueError:

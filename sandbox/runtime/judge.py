@@ -1,8 +1,10 @@
 """Entry point of the judge container: run the bundle's tests against the learner's kernel.
 
 Trusted. Reads its settings from GRADER_JUDGE (JSON), the tests from /bundle (read-only to it),
-and talks to the kernel only through the socket in /ipc. Prints exactly one line to its original
-stdout: a per-run nonce followed by the report as JSON. Everything pytest prints goes to stderr.
+and talks to the kernel only through the socket in /ipc. Its original stdout carries only lines
+that start with a per-run nonce: ``<nonce>!judging`` once the notebook has run and the tests
+start on it (the host follows this for the learner's live status), then ``<nonce>{report JSON}``.
+Everything pytest prints goes to stderr.
 
 Learner-facing output for hidden tests carries only the exception type and message the test
 chose to give, never its source: assertions are not rewritten (``--assert=plain``), tracebacks
@@ -17,6 +19,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +42,9 @@ class NotebookUnavailable(Exception):
 class GradingPlugin:
     """Supplies the ``student`` and ``device`` fixtures, enforces time limits, records results."""
 
-    def __init__(self, config: dict[str, Any], test_root: Path) -> None:
+    def __init__(self, config: dict[str, Any], test_root: Path, announce: Callable[[str], None] | None = None) -> None:
         self.config = config
+        self.announce = announce
         self.test_root = test_root
         self.started = time.monotonic()
         self.results: list[dict[str, Any]] = []
@@ -67,6 +71,8 @@ class GradingPlugin:
                 raise NotebookUnavailable(self._unavailable)
             time.sleep(POLL_S)
         self.kernel_ready_at = time.time()
+        if self.announce is not None:
+            self.announce("judging")
         try:
             with open(ipc / "ready", "rb") as f:
                 report = json.loads(f.read(4 << 20))
@@ -267,11 +273,14 @@ def _status_for(when: str, exc: BaseException | None) -> str:
     return "failed"
 
 
-def run_tests(config: dict[str, Any]) -> dict[str, Any]:
-    """Run the tests in ``config["tests"]`` against the kernel serving at ``config["ipc"]``."""
+def run_tests(config: dict[str, Any], announce: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the tests in ``config["tests"]`` against the kernel serving at ``config["ipc"]``.
+
+    ``announce(stage)`` is told when the tests start on the learner's finished notebook.
+    """
     global _active
     test_root = Path(config.get("tests", BUNDLE / "tests"))
-    plugin = GradingPlugin(config, test_root)
+    plugin = GradingPlugin(config, test_root, announce)
     _active = plugin
     args = [
         str(test_root),
@@ -295,8 +304,13 @@ def main() -> None:
     nonce = config["nonce"]
     result_fd = os.dup(1)
     os.dup2(2, 1)  # pytest's own output must never be mistaken for the report
-    report = run_tests(config)
     with os.fdopen(result_fd, "w") as out:
+
+        def announce(stage: str) -> None:
+            out.write(f"{nonce}!{stage}\n")
+            out.flush()
+
+        report = run_tests(config, announce)
         out.write(nonce + json.dumps(report, default=str) + "\n")
     # The report is out; skip the interpreter's slow teardown of torch and friends.
     os._exit(0)

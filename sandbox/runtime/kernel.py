@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -21,6 +22,12 @@ NOTEBOOK = "submission.ipynb"
 PROBE_TIMEOUT_S = 3
 TIMEOUT_ENAME = "GraderCellTimeout"
 OUTPUT_LIMIT_CHARS = 1 << 20
+# Learner tracebacks in the report: each one, and all of them together (the report must stay small).
+TRACEBACK_CHARS = 6000
+TRACEBACKS_TOTAL_CHARS = 60000
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+_RULE = re.compile(r"^-{20,}\n?", re.M)  # IPython's line of dashes above the exception
+_CELL_REF = re.compile(r"Cell In\[(\d+)\]")
 
 # Run before the learner's first cell: printing gigabytes should cost the learner their output,
 # not the grader its memory. IPython keeps every cell's output in its history (`_tee`, which also
@@ -56,12 +63,15 @@ def _client_class() -> Any:
             if msg["msg_type"] != "error":
                 return None
             content = msg["content"]
+            frames = content.get("traceback")
+            frames = frames if isinstance(frames, list) else []
             outs[:] = [
                 {
                     "output_type": "error",
                     "ename": str(content.get("ename", ""))[:200],
                     "evalue": str(content.get("evalue", ""))[:4000],
-                    "traceback": [],
+                    # Bounded before any work: a deep recursion has thousands of frames.
+                    "traceback": [str(f)[:4000] for f in frames[:100] + frames[100:][-100:]],
                 }
             ]
             return None
@@ -102,6 +112,9 @@ def run(config: dict[str, Any]) -> None:
         resources={"metadata": {"path": work}},
     )
     cells: list[dict[str, Any]] = []
+    traceback_budget = TRACEBACKS_TOTAL_CHARS
+    # IPython names cells by execution count ("Cell In[3]"); the report names them by index.
+    count_to_index: dict[int, int] = {}
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     status = "ok"
     report: dict[str, Any] = {"started": t_start}
@@ -141,10 +154,21 @@ def run(config: dict[str, Any]) -> None:
                 )
                 status = "timeout" if _recovered(client) else "stuck"
                 continue
+            if isinstance(cell.get("execution_count"), int):
+                count_to_index[cell["execution_count"]] = index
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if errors:
+                traceback = learner_traceback(errors[0]["traceback"], count_to_index, work)
+                traceback = traceback if len(traceback) <= traceback_budget else ""
+                traceback_budget -= len(traceback)
                 cells.append(
-                    {"index": index, "status": "error", "ename": errors[0]["ename"], "evalue": errors[0]["evalue"]}
+                    {
+                        "index": index,
+                        "status": "error",
+                        "ename": errors[0]["ename"],
+                        "evalue": errors[0]["evalue"],
+                        "traceback": traceback,
+                    }
                 )
             else:
                 cells.append({"index": index, "status": "ok"})
@@ -156,6 +180,40 @@ def run(config: dict[str, Any]) -> None:
         end = time.monotonic() + float(config["serve_s"])
         while time.monotonic() < end:
             time.sleep(1.0)
+
+
+def learner_traceback(frames: list[str], count_to_index: dict[int, int], work: str) -> str:
+    """The traceback as plain text, showing the learner's own code: frames in the notebook's cells
+    and in files beside it. Frames inside libraries are counted, not shown; cells are named by
+    their index in the notebook, as in the rest of the report."""
+    kept: list[str] = []
+    hidden = 0
+    for raw in frames:
+        frame = _RULE.sub("", _ANSI.sub("", raw))
+        if not frame.strip():
+            continue
+        if "\n" not in frame.strip() and "Traceback (most recent call last)" in frame:
+            frame = " ".join(frame.split())  # IPython pads this header to the terminal's width
+        library = frame.startswith("File ") and not frame.startswith(f"File {work}/")
+        if library:
+            hidden += 1
+            continue
+        if hidden:
+            kept.append(f"[{hidden} frame(s) inside libraries not shown]")
+            hidden = 0
+        kept.append(_CELL_REF.sub(lambda m: _cell_name(m, count_to_index), frame).rstrip())
+    if hidden:
+        kept.append(f"[{hidden} frame(s) inside libraries not shown]")
+    text = "\n\n".join(kept).strip("\n")
+    if len(text) > TRACEBACK_CHARS:
+        # Keep the end: the exception and the innermost frames say the most.
+        text = text[: TRACEBACK_CHARS // 4] + "\n[...]\n" + text[-(TRACEBACK_CHARS * 3 // 4) :]
+    return text
+
+
+def _cell_name(match: re.Match[str], count_to_index: dict[int, int]) -> str:
+    index = count_to_index.get(int(match.group(1)))
+    return match.group(0) if index is None else f"Cell {index}"
 
 
 def _run_hidden(client: Any, source: str, timeout: float) -> Any:

@@ -73,6 +73,8 @@ def main(pack: Path, argv: list[str]) -> int:
     for cell in kernel.get("cells") or []:
         if cell.get("status") not in ("ok", "not_run"):
             print(f"cell {cell['index']}: {cell['status']} {cell.get('ename', '')}: {cell.get('evalue', '')}")
+            if cell.get("traceback"):
+                print("  " + cell["traceback"].replace("\n", "\n  "))
     earned = sum(t["max_score"] for t in report["tests"] if t["status"] == "passed")
     total = sum(t["max_score"] for t in report["tests"])
     for test in report["tests"]:

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from grader.result import ReportError, clip, parse_cells, parse_tests
+from grader.result import TRACEBACK_MAX_CHARS, ReportError, clip, parse_cells, parse_tests
 
 
 def test_scores_follow_status_not_the_claimed_score():
@@ -39,12 +39,14 @@ def test_cells_from_the_kernel_are_filtered_not_trusted():
             {"index": "2", "status": "ok"},
             {"index": 3, "status": "hacked"},
             "junk",
-            {"index": 4, "status": "error", "ename": "E" * 500, "evalue": "v"},
+            {"index": 4, "status": "error", "ename": "E" * 500, "evalue": "v", "traceback": "T" * 20000},
         ],
         max_chars=100,
     )
     assert [c.index for c in cells] == [1, 4]
     assert len(cells[1].ename) == 200
+    assert len(cells[1].traceback) == TRACEBACK_MAX_CHARS and cells[1].traceback.endswith("cut]")
+    assert cells[0].traceback == ""
     assert parse_cells("nonsense", max_chars=10) == []
 
 

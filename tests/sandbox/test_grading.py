@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -73,13 +74,47 @@ def test_partial_marks_and_result_format(make_bundle, sandbox_settings):
     assert by_name["test_mul"]["status"] == "failed"
     assert by_name["test_mul"]["visibility"] == "hidden"
     assert by_name["test_mul"]["output"] == "mul(2, 3) should be 6"
-    assert data["cells"][2] == {
-        "index": 2,
-        "status": "error",
-        "ename": "ZeroDivisionError",
-        "evalue": "division by zero",
-    }
+    cell = dict(data["cells"][2])
+    assert "1/0" in cell.pop("traceback")
+    assert cell == {"index": 2, "status": "error", "ename": "ZeroDivisionError", "evalue": "division by zero"}
     assert "ZeroDivisionError" in data["output"]
+
+
+def test_cell_errors_carry_the_traceback_of_the_learners_own_code(make_bundle, sandbox_settings):
+    bundle = make_bundle("def test_x(student):\n    assert student.ok == 1\n")
+    nb = notebook(
+        "import numpy as np\nok = 1",
+        "def reshape_all(xs):\n    return [np.reshape(x, (4, 4)) for x in xs]",
+        "# the learner's mistake\nreshape_all([np.arange(15)])",
+    )
+    result = grade(bundle, nb, sandbox_settings)
+    assert result.score == result.max_score  # a failing cell does not stop the tests
+    (cell,) = [c for c in result.cells if c.status == "error"]
+    assert (cell.index, cell.ename) == (2, "ValueError")
+    tb = cell.traceback
+    assert "\x1b" not in tb  # plain text, no terminal colours
+    # Both of the learner's cells, named by their index as in the rest of the report, in order.
+    assert tb.index("Cell 2, line 2") < tb.index("Cell 1, line 2") < tb.index("np.reshape(x, (4, 4))")
+    assert "reshape_all([np.arange(15)])" in tb
+    # NumPy's own frames are counted, not shown.
+    assert "inside libraries not shown" in tb and "numpy/core" not in tb and "fromnumeric.py" not in tb
+    assert tb.rstrip().endswith("ValueError: cannot reshape array of size 15 into shape (4,4)")
+
+
+def test_the_judging_stage_is_announced_while_the_tests_run(make_bundle, sandbox_settings):
+    bundle = make_bundle("import time\n\ndef test_slow(student):\n    time.sleep(1.5)\n    assert student.x == 1\n")
+    stages: list[tuple[str, float]] = []
+    result = grade(
+        bundle,
+        notebook("import time\ntime.sleep(1)\nx = 1"),
+        sandbox_settings,
+        on_stage=lambda stage: stages.append((stage, time.monotonic())),
+    )
+    done = time.monotonic()
+    assert result.score == result.max_score
+    assert [s for s, _ in stages] == ["judging"]
+    # Announced once the notebook had run, while the slow test still had over a second to go.
+    assert done - stages[0][1] > 1.2
 
 
 def test_objects_by_reference_and_data_files(make_bundle, sandbox_settings):
