@@ -86,16 +86,19 @@ class Api:
             self.request("POST", path, body=body, content_type=f"multipart/form-data; boundary={boundary}")
         )
 
-    def wait(self, submission_id: int, timeout: float, on_status: Any = None, poll_s: float = 0.5) -> dict[str, Any]:
-        """Poll a submission until it is graded or failed, or ``timeout`` passes; returns its last state."""
-        deadline, status = time.monotonic() + timeout, None
+    def wait(self, submission_id: int, timeout: float, on_stage: Any = None, poll_s: float = 0.5) -> dict[str, Any]:
+        """Poll a submission until it is graded or failed, or ``timeout`` passes; returns its last state.
+
+        ``on_stage`` is told each stage seen: queued, running, judging, graded or error.
+        """
+        deadline, stage = time.monotonic() + timeout, None
         while True:
             submission = self.json("GET", f"/api/v1/submissions/{submission_id}")
-            if submission["status"] != status:
-                status = submission["status"]
-                if on_status:
-                    on_status(status)
-            if status in ("graded", "error") or time.monotonic() > deadline:
+            if submission.get("stage", submission["status"]) != stage:
+                stage = submission.get("stage", submission["status"])
+                if on_stage:
+                    on_stage(stage)
+            if submission["status"] in ("graded", "error") or time.monotonic() > deadline:
                 return submission
             time.sleep(poll_s)
 
@@ -164,6 +167,8 @@ def _print_result(submission: dict[str, Any]) -> None:
     for cell in result.get("cells", []):
         if cell["status"] not in ("ok", "not_run"):
             print(f"  cell {cell['index']}: {cell['status']} {cell.get('ename', '')}: {cell.get('evalue', '')}")
+            if cell.get("traceback"):
+                print("    " + cell["traceback"].replace("\n", "\n    "))
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -171,7 +176,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     data = Path(args.notebook).read_bytes()
     created = api.upload(f"/api/v1/exercises/{args.exercise}/submissions", "notebook", Path(args.notebook).name, data)
     print(f"submitted #{created['id']}", end="", flush=True)
-    submission = api.wait(created["id"], args.timeout, lambda status: print(f" -> {status}", end="", flush=True))
+    submission = api.wait(created["id"], args.timeout, lambda stage: print(f" -> {stage}", end="", flush=True))
     if submission["status"] not in ("graded", "error"):
         print(
             f"\nstill {submission['status']} after {args.timeout:.0f} s; check later with "
@@ -192,7 +197,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     print(f"{'id':>6} {'exercise':32} {'status':8} {'score':>9}  queued")
     for s in rows[:20]:
         score = f"{s['score'] or 0:g}/{s['max_score']:g}"
-        print(f"{s['id']:>6} {s['exercise']:32} {s['status']:8} {score:>9}  {s['queued_at'][:19]}")
+        print(f"{s['id']:>6} {s['exercise']:32} {s.get('stage', s['status']):8} {score:>9}  {s['queued_at'][:19]}")
 
 
 def cmd_watch(args: argparse.Namespace) -> None:

@@ -70,10 +70,22 @@ def test_submit_waits_and_prints_the_results(logged_in, worker, capsys, tmp_path
     wrong = json.loads(SOLUTION.read_text())
     for cell in wrong["cells"]:
         cell["source"] = "".join(cell["source"]).replace("keepdims=True", "keepdims=False")
+    wrong["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "extra",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": "normalize_rows(np.ones((2, 3)))",
+        }
+    )
     (tmp_path / "wrong.ipynb").write_text(json.dumps(wrong))
     assert main(["submit", "normalize-rows", str(tmp_path / "wrong.ipynb")]) == 1
     out = capsys.readouterr().out
     assert "-> graded" in out and "FAILED" in out
+    # The failing cell, with the traceback through the learner's own function.
+    assert "cell 4: error ValueError" in out and "Cell 2, line 5, in normalize_rows" in out
     assert main(["submit", "normalize-rows", str(SOLUTION)]) == 0
     out = capsys.readouterr().out
     assert "score 8/8" in out and "PASS" in out

@@ -32,6 +32,8 @@ def test_correct_notebook_full_marks_and_wrong_one_partial(curriculum, learner, 
     body = wait_graded(client, response.json()["id"])
     assert (body["status"], body["score"], body["max_score"]) == ("graded", 8.0, 8.0)
     assert body["result"]["verdict"] == "graded" and len(body["result"]["tests"]) == 6
+    # The worker marked the judging stage between its claim and the result.
+    assert body["stage"] == "graded" and body["started_at"] < body["judging_at"] < body["finished_at"]
 
     # Right for the example, wrong on zero rows: partial marks.
     partial = notebook(

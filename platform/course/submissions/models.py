@@ -27,6 +27,8 @@ class Submission(models.Model):
     queue = models.CharField(max_length=10, default="cpu")
     queued_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # When the notebook had run and the hidden tests started on it (the "judging" stage).
+    judging_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     # How many times a worker claimed it (re-enqueued after a crash: more than one).
@@ -41,6 +43,13 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.exercise_id} by {self.learner_id} ({self.status})"
+
+    @property
+    def stage(self) -> str:
+        """The status with "running" split in two: the notebook running, then "judging"."""
+        if self.status == self.Status.RUNNING and self.judging_at is not None:
+            return "judging"
+        return self.status
 
 
 class Regrade(models.Model):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -142,7 +142,7 @@ def submission_grade(*, submission_id: int, worker: str) -> Submission | None:
     try:
         with submission.notebook.open("rb") as f:
             data = f.read()
-        result = grade(submission.version.bundle_path, data)
+        result = grade(submission.version.bundle_path, data, on_stage=_stage_recorder(submission))
     except BundleError as exc:
         log.error("submission %s: the stored bundle is broken: %s", submission_id, exc)
         result = GradeResult.failure(
@@ -156,10 +156,28 @@ def submission_grade(*, submission_id: int, worker: str) -> Submission | None:
     return submission_record(submission=submission, result=result)
 
 
+def _stage_recorder(submission: Submission):
+    """The engine's stage callback: marks the claimed submission as judging, for its live status."""
+
+    def record(stage: str) -> None:
+        if stage != "judging":
+            return
+        try:
+            Submission.objects.filter(
+                id=submission.id, status=Submission.Status.RUNNING, attempts=submission.attempts
+            ).update(judging_at=timezone.now())
+        except Exception:  # a courtesy to the learner; the grading itself must go on
+            log.warning("could not mark submission %s as judging", submission.id, exc_info=True)
+        finally:
+            connections.close_all()  # this runs in the engine's thread, which has its own connection
+
+    return record
+
+
 def submission_release(*, submission: Submission) -> None:
     """Give a claimed submission back to the queue (its grading could not run)."""
     Submission.objects.filter(id=submission.id, status=Submission.Status.RUNNING, attempts=submission.attempts).update(
-        status=Submission.Status.QUEUED, started_at=None
+        status=Submission.Status.QUEUED, started_at=None, judging_at=None
     )
 
 
@@ -227,7 +245,7 @@ def requeue_stuck(*, now=None) -> int:
             log.error("submission %s failed %s gradings; given up", sub.id, sub.attempts)
             continue
         if Submission.objects.filter(id=sub.id, status=Submission.Status.RUNNING, attempts=sub.attempts).update(
-            status=Submission.Status.QUEUED, queued_at=now, started_at=None
+            status=Submission.Status.QUEUED, queued_at=now, started_at=None, judging_at=None
         ):
             enqueue(sub)
             count += 1
