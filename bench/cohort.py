@@ -61,6 +61,7 @@ def main() -> None:
     for name, url in (
         ("cohort dashboard page", f"/cohorts/{cohort.id}/"),
         ("cohort progress CSV", f"/api/v1/cohorts/{cohort.id}/progress?format=csv"),
+        ("cohort page export (zip of CSVs)", f"/api/v1/cohorts/{cohort.id}/dashboard?format=zip"),
     ):
         client.get(url)  # warm caches
         times = []

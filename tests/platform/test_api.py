@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
 from course.accounts.models import User
 from course.accounts.services import user_create
@@ -17,7 +19,7 @@ from course.cohorts.models import Cohort, Enrollment
 from course.curriculum.models import Exercise
 from course.progress.services import activity_record
 from course.submissions.models import Submission
-from course.submissions.services import submission_claim
+from course.submissions.services import submission_claim, submission_release
 from tests.conftest import EXERCISES, notebook
 from tests.platform.conftest import client_for, upload
 
@@ -148,6 +150,74 @@ def test_cohort_progress_for_its_staff_only(curriculum, learner, other_learner, 
     assert len(table) == 10 and table[0].keys() >= {"learner", "module", "status", "score", "time_s"}
 
 
+def test_cohort_dashboard_exports_every_section_to_its_staff_only(
+    curriculum, learner, other_learner, instructor, cohort
+):
+    from course.progress.models import ExerciseProgress
+
+    Enrollment.objects.create(cohort=cohort, user=other_learner)
+    activity_record(learner_id=learner.id, exercise_id=curriculum_exercise("normalize-rows"), source="web")
+    ExerciseProgress.objects.create(
+        learner=other_learner, exercise_id=curriculum_exercise("normalize-rows"), state="attempted", attempts=6
+    )
+    url = f"/api/v1/cohorts/{cohort.id}/dashboard"
+    assert client_for(learner).get(url).status_code == 404
+    outsider = user_create(username="oscar", role=User.Role.INSTRUCTOR, password="pw")[0]
+    refused = client_for(outsider).get(f"{url}?format=zip")
+    assert refused.status_code == 404 and refused.json() == {"detail": "no such cohort"}  # JSON, not a broken zip
+    staff = client_for(instructor)
+
+    sections = staff.get(url).json()["sections"]
+    assert set(sections) == {"matrix", "funnel", "hours", "stuck"}
+    assert len(sections["matrix"]) == 2 * 10  # two learners, ten modules
+    numpy_funnel = next(r for r in sections["funnel"] if r["module"] == "numpy")
+    assert (numpy_funnel["learners"], numpy_funnel["in_progress"]) == (2, 2)
+    assert {r["module"] for r in sections["hours"]} == {r["module"] for r in sections["funnel"]}
+    assert {"learner": "bob", "reason": "6 attempts on normalize-rows without passing"} in sections["stuck"]
+
+    for name, rows in sections.items():
+        response = staff.get(f"{url}?format=csv&section={name}")
+        assert response["Content-Type"].startswith("text/csv")
+        assert f'filename="cohort-{cohort.id}-{name}.csv"' in response["Content-Disposition"]
+        table = list(csv.DictReader(io.StringIO(response.content.decode())))
+        assert [row["learner" if "learner" in row else "module"] for row in table] == [
+            str(row.get("learner", row.get("module"))) for row in rows
+        ]
+    bad = staff.get(f"{url}?format=csv&section=everything")
+    assert bad.status_code == 400 and "section must be one of" in bad.json()["detail"]
+
+    response = staff.get(f"{url}?format=zip")
+    assert response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        names = archive.namelist()
+        hours = list(csv.DictReader(io.StringIO(archive.read(f"cohort-{cohort.id}-hours.csv").decode())))
+    assert names == [f"cohort-{cohort.id}-{name}.csv" for name in ("matrix", "funnel", "hours", "stuck")]
+    assert hours[0].keys() >= {"module", "estimated_hours", "median_hours", "over_estimate"}
+
+
+def test_an_empty_section_still_has_its_header(curriculum, learner, instructor, cohort):
+    activity_record(learner_id=learner.id, exercise_id=curriculum_exercise("normalize-rows"), source="web")
+    response = client_for(instructor).get(f"/api/v1/cohorts/{cohort.id}/dashboard?format=csv&section=stuck")
+    assert response.content.decode().splitlines() == ["learner,reason"]
+
+
+def test_submission_stage_splits_running_into_running_and_judging(curriculum, learner):
+    client = client_for(learner)
+    submission_id = upload(client, "normalize-rows", NUMPY_SOLUTION).json()["id"]
+
+    def seen():
+        body = client.get(f"/api/v1/submissions/{submission_id}").json()
+        return body["status"], body["stage"]
+
+    assert seen() == ("queued", "queued")
+    submission_claim(submission_id=submission_id, worker="w")
+    assert seen() == ("running", "running")
+    Submission.objects.filter(id=submission_id).update(judging_at=timezone.now())
+    assert seen() == ("running", "judging")  # `status` keeps its four values (DESIGN.md)
+    submission_release(submission=Submission.objects.get(id=submission_id))
+    assert seen() == ("queued", "queued")
+
+
 def curriculum_exercise(slug: str) -> int:
     from course.curriculum.models import Exercise
 
@@ -175,6 +245,7 @@ def test_openapi_schema_lists_the_contract(learner):
         "/api/v1/submissions/{submission_id}",
         "/api/v1/activity",
         "/api/v1/cohorts/{cohort_id}/progress",
+        "/api/v1/cohorts/{cohort_id}/dashboard",
     ]:
         assert path in paths
 

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import os
+import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -54,8 +56,9 @@ def _login(page, base: str, username: str) -> None:
 def test_charts_are_plain_svg():
     graph = module_graph([Node("a", "A", "complete", [], "x"), Node("b", "B <b>", "locked", ["a"], "y")])
     assert graph.startswith("<svg") and "marker-end" in graph and "B &lt;b&gt;" in graph
-    chart = time_vs_estimate([("a", [1.0, 3.0], 2.0), ("b", [], 1.0)])
+    chart = time_vs_estimate([("a", [1.0, 3.0], 2.0, 2.0), ("b", [], 0.0, 1.0)])
     assert chart.count("<circle") == 2 and chart.count('stroke="#d62828"') == 2
+    assert "median 2.00 h" in chart
 
 
 @pytest.mark.docker
@@ -73,13 +76,23 @@ def test_learner_and_admin_journeys(live_server, browser, curriculum, learner, i
     wrong = json.loads(SOLUTION.read_text())
     for cell in wrong["cells"]:
         cell["source"] = "".join(cell["source"]).replace("where=norms != 0", "where=norms == norms")
+    # A cell that fails inside NumPy, called through the learner's function: a 1-D input.
+    wrong["cells"].append({"cell_type": "code", "id": "extra", "metadata": {}, "outputs": [], "execution_count": None,
+                           "source": "import time\ntime.sleep(1.5)\nnormalize_rows(np.arange(3.0))"})  # fmt: skip
     (tmp_path / "wrong.ipynb").write_text(json.dumps(wrong))
     page.set_input_files("input[name=notebook]", str(tmp_path / "wrong.ipynb"))
     page.click("#submit-form button")
+    page.wait_for_selector("#stage.running", timeout=60_000)  # the notebook is running, live
     page.wait_for_selector("#score", timeout=90_000)
     assert page.locator("tr[data-test=test_zero_row_stays_zero] td.failed").count() == 1
     score = page.inner_text("#score")
     assert score != "8/8"
+    traceback = page.inner_text(".cell-error[data-cell='4'] pre.traceback")
+    assert "Cell 4, line 3" in traceback and "Cell 2, line 4, in normalize_rows" in traceback
+    assert "inside libraries not shown" in traceback and "AxisError" in traceback
+    # The rest of the page follows without a reload: the attempt's row and the summary.
+    page.wait_for_selector("#attempts:text-is('1')")
+    assert page.inner_text("tr[data-attempt] .attempt-status") == "graded"
     page.screenshot(path=str(ARTIFACTS / "2-wrong-notebook.png"), full_page=True)
 
     page.wait_for_timeout(100)
@@ -89,6 +102,8 @@ def test_learner_and_admin_journeys(live_server, browser, curriculum, learner, i
     assert page.inner_text("#score") == "8/8"
     assert page.locator("td.failed").count() == 0
     assert page.locator("table.history tbody tr").count() == 2
+    page.wait_for_selector("#module-state:text-is('complete')")
+    assert page.inner_text("#best") == "8/8" and page.inner_text("#attempts") == "2"
     page.screenshot(path=str(ARTIFACTS / "3-right-notebook.png"), full_page=True)
 
     page.goto(f"{base}/")
@@ -103,10 +118,58 @@ def test_learner_and_admin_journeys(live_server, browser, curriculum, learner, i
     assert staff.locator("#time-chart svg").count() == 1
     staff.screenshot(path=str(ARTIFACTS / "4-cohort.png"), full_page=True)
     with staff.expect_download() as info:
-        staff.click("#csv")
+        staff.click("#csv-matrix")
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
     numpy_row = next(r for r in rows if r["learner"] == "alice" and r["module"] == "numpy")
     assert numpy_row["status"] == "complete" and float(numpy_row["score"]) == 8.0
+    with staff.expect_download() as info:
+        staff.click("#export-zip")  # everything on the page: one CSV per section
+    with zipfile.ZipFile(info.value.path()) as archive:
+        sheets = {
+            name.removeprefix(f"cohort-{cohort.id}-").removesuffix(".csv"): list(
+                csv.DictReader(io.StringIO(archive.read(name).decode()))
+            )
+            for name in archive.namelist()
+        }
+    assert set(sheets) == {"matrix", "funnel", "hours", "stuck"}
+    assert sheets["matrix"] == rows
+    funnel = next(r for r in sheets["funnel"] if r["module"] == "numpy")
+    assert (funnel["learners"], funnel["complete"]) == ("1", "1")
+    hours = next(r for r in sheets["hours"] if r["module"] == "numpy")
+    assert int(hours["learners_with_time"]) == 1 and float(hours["median_hours"]) > 0
+    assert sheets["stuck"] == []  # alice was active today and passed
+
+
+@pytest.mark.docker
+@pytest.mark.django_db(transaction=True)
+def test_live_status_shows_running_then_judging(live_server, browser, curriculum, learner, worker, tmp_path):
+    from course.curriculum.services import exercise_publish
+
+    # A version whose tests take a while, so that the judging stage lasts long enough to be seen.
+    slow = tmp_path / "slow" / "numpy" / "normalize-rows"
+    shutil.copytree(SOLUTION.parent, slow)
+    (slow / "tests" / "test_slow.py").write_text(
+        "import time\n\nimport pytest\n\n\n@pytest.mark.points(1)\ndef test_slowly(student):\n"
+        "    time.sleep(3)\n    assert student.normalize_rows is not None\n"
+    )
+    exercise_publish(path=slow)
+    nb = json.loads(SOLUTION.read_text())
+    nb["cells"].append({"cell_type": "code", "id": "extra", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": "import time\ntime.sleep(2)"})  # fmt: skip
+    (tmp_path / "slow.ipynb").write_text(json.dumps(nb))
+
+    page = browser.new_page()
+    _login(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/exercises/normalize-rows/")
+    page.set_input_files("input[name=notebook]", str(tmp_path / "slow.ipynb"))
+    page.click("#submit-form button")
+    page.wait_for_selector("#stage.running", timeout=60_000)
+    assert "your notebook is running" in page.inner_text("#status")
+    page.wait_for_selector("#stage.judging", timeout=30_000)
+    assert "the tests are running" in page.inner_text("#status")
+    page.screenshot(path=str(ARTIFACTS / "5-judging.png"), full_page=True)
+    page.wait_for_selector("#score", timeout=60_000)
+    assert page.inner_text("#score") == "9/9" and page.inner_text("#stage") == "graded"
 
 
 @pytest.mark.django_db
@@ -170,7 +233,10 @@ def test_cohort_dashboard_queries_do_not_grow_with_the_cohort(client, curriculum
         with CaptureQueriesContext(connection) as queries:
             response = client.get(f"/cohorts/{cohort.id}/")
         assert response.status_code == 200 and response.content.count(b"data-learner=") == learners
-        counts.append(len(queries))
+        with CaptureQueriesContext(connection) as export_queries:
+            export = client.get(f"/api/v1/cohorts/{cohort.id}/dashboard?format=zip")
+        assert export.status_code == 200
+        counts.append((len(queries), len(export_queries)))
     assert counts[0] == counts[1], counts
 
 

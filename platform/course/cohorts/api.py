@@ -5,12 +5,20 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from course.cohorts.export import SECTIONS, dashboard_tables, dashboard_zip
 from course.cohorts.models import Cohort
-from course.cohorts.selectors import cohort_progress, staff_cohort_ids
-from course.config.api import CSVRenderer
+from course.cohorts.selectors import cohort_dashboard, cohort_progress, staff_cohort_ids
+from course.config.api import CSVFileRenderer, CSVRenderer, ErrorsAsJsonMixin, ServiceError, ZipFileRenderer
 
 
-class CohortProgressApi(APIView):
+def _staff_cohort(request, cohort_id: int) -> Cohort:
+    # Learners and staff of other cohorts get the same 404: the cohort's existence is not theirs to know.
+    if cohort_id not in staff_cohort_ids(request.user):
+        raise NotFound("no such cohort")
+    return Cohort.objects.get(id=cohort_id)
+
+
+class CohortProgressApi(ErrorsAsJsonMixin, APIView):
     """Per learner and module: status, score and time (staff of the cohort; ``?format=csv`` for a sheet)."""
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
@@ -29,11 +37,46 @@ class CohortProgressApi(APIView):
         parameters=[OpenApiParameter("format", str, enum=["json", "csv"], required=False)],
     )
     def get(self, request, cohort_id: int):
-        # Learners and staff of other cohorts get the same 404: the cohort's existence is not theirs to know.
-        if cohort_id not in staff_cohort_ids(request.user):
-            raise NotFound("no such cohort")
-        rows = cohort_progress(cohort=Cohort.objects.get(id=cohort_id))
+        rows = cohort_progress(cohort=_staff_cohort(request, cohort_id))
         response = Response(rows)
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = f'attachment; filename="cohort-{cohort_id}-progress.csv"'
         return response
+
+
+class CohortDashboardApi(ErrorsAsJsonMixin, APIView):
+    """Everything on the cohort page, section by section: the learners x modules matrix, the
+    completion funnel, hours per module against the estimate, and the stuck learners.
+
+    JSON by default; ``?format=csv&section=<name>`` for one section as a sheet; ``?format=zip``
+    for every section's CSV in one download.
+    """
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVFileRenderer, ZipFileRenderer]
+
+    @extend_schema(
+        responses={(200, "application/json"): dict, (200, "text/csv"): str, (200, "application/zip"): bytes},
+        parameters=[
+            OpenApiParameter("format", str, enum=["json", "csv", "zip"], required=False),
+            OpenApiParameter("section", str, enum=list(SECTIONS), required=False, description="required for csv"),
+        ],
+    )
+    def get(self, request, cohort_id: int):
+        cohort = _staff_cohort(request, cohort_id)
+        fmt = request.accepted_renderer.format
+        section = request.query_params.get("section")
+        if fmt == "csv" and section not in SECTIONS:
+            raise ServiceError(f"section must be one of {', '.join(SECTIONS)} (or ask for format=zip)")
+        tables = dashboard_tables(cohort_dashboard(cohort=cohort))
+        prefix = f"cohort-{cohort_id}"
+        if fmt == "csv":
+            return _download(tables[section].csv(), f"{prefix}-{section}.csv")
+        if fmt == "zip":
+            return _download(dashboard_zip(tables, prefix), f"{prefix}.zip")
+        return Response({"cohort": cohort.name, "sections": {name: tables[name].rows for name in SECTIONS}})
+
+
+def _download(content: str | bytes, filename: str) -> Response:
+    response = Response(content)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from course.accounts.models import User
@@ -28,13 +29,16 @@ def visible_learner_ids(user: User) -> list[int]:
 
 def cohort_progress(*, cohort: Cohort) -> list[dict[str, Any]]:
     """One row per learner and module: state, score and active time (a constant number of queries)."""
-    learners = list(
-        User.objects.filter(enrollments__cohort=cohort, enrollments__role=Enrollment.Role.LEARNER).order_by("username")
-    )
+    learners = _learners(cohort)
     table = standings(learner_ids=[u.id for u in learners], course=curriculum(), detail=False)
+    return progress_rows([{"learner": u.username, "cells": table[u.id]} for u in learners])
+
+
+def progress_rows(matrix: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The learners x modules matrix as flat rows, the shape of the progress API and its CSV."""
     return [
         {
-            "learner": learner.username,
+            "learner": row["learner"],
             "module": m.slug,
             "status": m.state,
             "score": m.score,
@@ -42,9 +46,15 @@ def cohort_progress(*, cohort: Cohort) -> list[dict[str, Any]]:
             "time_s": m.time_s,
             "estimated_hours": m.estimated_hours,
         }
-        for learner in learners
-        for m in table[learner.id]
+        for row in matrix
+        for m in row["cells"]
     ]
+
+
+def _learners(cohort: Cohort) -> list[User]:
+    return list(
+        User.objects.filter(enrollments__cohort=cohort, enrollments__role=Enrollment.Role.LEARNER).order_by("username")
+    )
 
 
 STUCK_AFTER_DAYS = 7
@@ -60,15 +70,14 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
 
     from course.progress.models import ActivityDay, ExerciseProgress
 
-    learners = list(
-        User.objects.filter(enrollments__cohort=cohort, enrollments__role=Enrollment.Role.LEARNER).order_by("username")
-    )
+    learners = _learners(cohort)
     ids = [u.id for u in learners]
     course = curriculum()
     table = standings(learner_ids=ids, course=course, detail=False)
     modules = []
     for position, module in enumerate(course.modules):
         cells = [table[u.id][position] for u in learners]
+        hours = [c.time_s / 3600 for c in cells if c.time_s]
         modules.append(
             {
                 "slug": module.slug,
@@ -78,7 +87,10 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
                     state: sum(c.state == state for c in cells)
                     for state in ("locked", "available", "in_progress", "complete")
                 },
-                "hours": [c.time_s / 3600 for c in cells if c.time_s],
+                # Learners who spent time on the module; the median is over them.
+                "hours": hours,
+                "median_hours": statistics.median(hours) if hours else 0.0,
+                "over_estimate": sum(h > module.estimated_hours for h in hours),
             }
         )
     last_active = dict(

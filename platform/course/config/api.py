@@ -1,4 +1,4 @@
-"""API conventions shared by every app: error bodies and the CSV renderer."""
+"""API conventions shared by every app: error bodies and the file renderers."""
 
 from __future__ import annotations
 
@@ -47,3 +47,32 @@ class CSVRenderer(renderers.BaseRenderer):
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue().encode("utf-8")
+
+
+class ErrorsAsJsonMixin:
+    """For views with file formats: an error is ``{"detail": ...}`` as JSON, never a broken file."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)  # type: ignore[misc]
+        self.request.accepted_renderer = renderers.JSONRenderer()  # type: ignore[attr-defined]
+        self.request.accepted_media_type = renderers.JSONRenderer.media_type  # type: ignore[attr-defined]
+        return response
+
+
+class _FileRenderer(renderers.BaseRenderer):
+    """For views that build the file themselves: the response's data is the file's bytes or text."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return data.encode("utf-8") if isinstance(data, str) else data
+
+
+class CSVFileRenderer(_FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+
+class ZipFileRenderer(_FileRenderer):
+    media_type = "application/zip"
+    format = "zip"
+    charset = None

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from course.accounts.api import TokenApi
-from course.cohorts.api import CohortProgressApi
+from course.cohorts.api import CohortDashboardApi, CohortProgressApi
 from course.curriculum.api import (
     BundleUploadCreateApi,
     BundleUploadDetailApi,
@@ -34,4 +34,5 @@ urlpatterns = [
     path("regrades/<int:regrade_id>", RegradeDetailApi.as_view(), name="api-regrade"),
     path("activity", ActivityApi.as_view(), name="api-activity"),
     path("cohorts/<int:cohort_id>/progress", CohortProgressApi.as_view(), name="api-cohort-progress"),
+    path("cohorts/<int:cohort_id>/dashboard", CohortDashboardApi.as_view(), name="api-cohort-dashboard"),
 ]

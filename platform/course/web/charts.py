@@ -58,19 +58,19 @@ def module_graph(nodes: list[Node]) -> str:
     return "".join(parts)
 
 
-def time_vs_estimate(rows: list[tuple[str, list[float], float]]) -> str:
-    """Per module: each learner's hours as a dot, the median as a bar, the estimate as a red tick."""
+def time_vs_estimate(rows: list[tuple[str, list[float], float, float]]) -> str:
+    """Per module (slug, hours, median, estimate): each learner's hours as a dot, the median as a
+    bar, the estimate as a red tick."""
     bar_h, gap, left, width = 18, 10, 170, 420
-    top = max([e for _, _, e in rows] + [max(v, default=0) for _, v, _ in rows] + [1.0])
+    top = max([e for _, _, _, e in rows] + [max(v, default=0) for _, v, _, _ in rows] + [1.0])
     scale = width / top
     height = 30 + len(rows) * (bar_h + gap)
     parts = [
         f'<svg class="chart" viewBox="0 0 {left + width + 60} {height}" width="{left + width + 60}" '
         f'height="{height}" role="img" aria-label="hours per module against the estimate">'
     ]
-    for i, (slug, hours, estimate) in enumerate(rows):
+    for i, (slug, hours, median, estimate) in enumerate(rows):
         y = 10 + i * (bar_h + gap)
-        median = sorted(hours)[len(hours) // 2] if hours else 0.0
         parts.append(f'<text x="0" y="{y + 13}" font-size="12">{escape(slug)}</text>')
         parts.append(
             f'<rect x="{left}" y="{y}" width="{median * scale:.1f}" height="{bar_h}" fill="#8ecae6">'

@@ -83,9 +83,12 @@ def cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
     if cohort_id not in staff_cohort_ids(request.user):
         raise Http404("no such cohort")
     data = cohort_dashboard(cohort=Cohort.objects.get(id=cohort_id))
-    chart = charts.time_vs_estimate([(m["slug"], m["hours"], m["estimated_hours"]) for m in data["modules"]])
+    chart = charts.time_vs_estimate(
+        [(m["slug"], m["hours"], m["median_hours"], m["estimated_hours"]) for m in data["modules"]]
+    )
     table = charts.cohort_matrix(data["modules"], data["matrix"])
-    return render(request, "web/cohort.html", data | {"chart": chart, "table": table})
+    export_url = reverse("api-cohort-dashboard", args=[cohort_id])
+    return render(request, "web/cohort.html", data | {"chart": chart, "table": table, "export_url": export_url})
 
 
 @login_required
