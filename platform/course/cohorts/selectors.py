@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from typing import Any
 
 from course.accounts.models import User
@@ -30,8 +31,8 @@ def visible_learner_ids(user: User) -> list[int]:
 def cohort_progress(*, cohort: Cohort) -> list[dict[str, Any]]:
     """One row per learner and module: state, score and active time (a constant number of queries)."""
     learners = _learners(cohort)
-    table = standings(learner_ids=[u.id for u in learners], course=curriculum(), detail=False)
-    return progress_rows([{"learner": u.username, "cells": table[u.id]} for u in learners])
+    table = standings(learner_ids=[lid for lid, _ in learners], course=curriculum(), detail=False)
+    return progress_rows([{"learner": name, "cells": table[lid]} for lid, name in learners])
 
 
 def progress_rows(matrix: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -51,9 +52,12 @@ def progress_rows(matrix: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _learners(cohort: Cohort) -> list[User]:
+def _learners(cohort: Cohort) -> list[tuple[int, str]]:
+    """(id, username) of the cohort's learners: a 1,000-learner cohort needs no User objects."""
     return list(
-        User.objects.filter(enrollments__cohort=cohort, enrollments__role=Enrollment.Role.LEARNER).order_by("username")
+        User.objects.filter(enrollments__cohort=cohort, enrollments__role=Enrollment.Role.LEARNER)
+        .order_by("username")
+        .values_list("id", "username")
     )
 
 
@@ -71,12 +75,12 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
     from course.progress.models import ActivityDay, ExerciseProgress
 
     learners = _learners(cohort)
-    ids = [u.id for u in learners]
+    ids = [lid for lid, _ in learners]
     course = curriculum()
     table = standings(learner_ids=ids, course=course, detail=False)
     modules = []
     for position, module in enumerate(course.modules):
-        cells = [table[u.id][position] for u in learners]
+        cells = [table[lid][position] for lid in ids]
         hours = [c.time_s / 3600 for c in cells if c.time_s]
         modules.append(
             {
@@ -96,22 +100,21 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
     last_active = dict(
         ActivityDay.objects.filter(learner_id__in=ids).values_list("learner_id").annotate(last=Max("day"))
     )
-    struggling = {
-        (p.learner_id, p.exercise.slug, p.attempts)
-        for p in ExerciseProgress.objects.filter(learner_id__in=ids, attempts__gte=STUCK_FAILED_ATTEMPTS)
+    struggling: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for learner_id, slug, attempts in (
+        ExerciseProgress.objects.filter(learner_id__in=ids, attempts__gte=STUCK_FAILED_ATTEMPTS)
         .exclude(state=ExerciseProgress.State.PASSED)
-        .select_related("exercise")
-    }
+        .order_by("exercise__slug")
+        .values_list("learner_id", "exercise__slug", "attempts")
+    ):
+        struggling[learner_id].append((slug, attempts))
     today = timezone.now().date()
     stuck = []
-    for user in learners:
-        last = last_active.get(user.id)
+    for lid, name in learners:
+        last = last_active.get(lid)
         if last is None or today - last > timedelta(days=STUCK_AFTER_DAYS):
-            stuck.append(
-                {"learner": user.username, "why": "no activity yet" if last is None else f"inactive since {last}"}
-            )
-        for learner_id, slug, attempts in sorted(struggling):
-            if learner_id == user.id:
-                stuck.append({"learner": user.username, "why": f"{attempts} attempts on {slug} without passing"})
-    matrix = [{"learner": u.username, "cells": table[u.id]} for u in learners]
+            stuck.append({"learner": name, "why": "no activity yet" if last is None else f"inactive since {last}"})
+        for slug, attempts in struggling.get(lid, []):
+            stuck.append({"learner": name, "why": f"{attempts} attempts on {slug} without passing"})
+    matrix = [{"learner": name, "cells": table[lid]} for lid, name in learners]
     return {"cohort": cohort, "modules": modules, "matrix": matrix, "stuck": stuck, "learners": len(learners)}
