@@ -75,7 +75,9 @@ for i in range({count}):
     user = user_create(username=f"l{{i}}", role="learner")[0]
     for exercise in before.select_related("current_version"):
         points = exercise.current_version.points
-        progress_record_grade(learner_id=user.id, exercise_id=exercise.id, score=points, max_score=points, at=timezone.now())
+        progress_record_grade(
+            learner_id=user.id, exercise_id=exercise.id, score=points, max_score=points, at=timezone.now()
+        )
     tokens.append(Token.objects.create(user=user).key)
 print(json.dumps(tokens))
 """

@@ -134,7 +134,14 @@ def test_frames_round_trip_and_oversized_frames_are_refused_before_reading():
         header, blobs = wire.recv_frame(b, 1 << 20)
         sender.join()
         assert header["op"] == "ping" and blobs == [blob]
-        sender = threading.Thread(target=wire.send_frame, args=(a, {"op": "big"}, [blob]))
+
+        def send_big() -> None:
+            try:
+                wire.send_frame(a, {"op": "big"}, [blob])
+            except OSError:
+                pass  # the receiver gave up on the frame and closed the socket: expected
+
+        sender = threading.Thread(target=send_big)
         sender.start()
         with pytest.raises(wire.MessageTooLarge):
             wire.recv_frame(b, 50_000)
