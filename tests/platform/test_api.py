@@ -250,6 +250,15 @@ def test_openapi_schema_lists_the_contract(learner):
         assert path in paths
 
 
+def test_openapi_schema_is_valid_and_every_component_has_its_own_name(tmp_path):
+    from django.core.management import call_command
+
+    # --fail-on-warn: two views' nested InputSerializers sharing one component "Input" was a warning.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    schema = (tmp_path / "schema.yml").read_text()
+    assert "    TokenInput:" in schema and "    SubmissionCreateInput:" in schema and "    Input:" not in schema
+
+
 def test_cohort_progress_runs_a_constant_number_of_queries(curriculum, instructor, cohort):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -107,7 +107,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "course.config.api.CourseAutoSchema",
     "EXCEPTION_HANDLER": "course.config.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
