@@ -42,6 +42,12 @@ def browser():
             ],
         )
         yield browser
+        # While Playwright's event loop runs, Django keeps this thread's connections apart from the
+        # ones it had before (asgiref treats the thread as async): close those now, or PostgreSQL
+        # refuses to drop the test database at the end of the session.
+        from django.db import connections
+
+        connections.close_all()
         browser.close()
 
 
@@ -170,6 +176,8 @@ def test_live_status_shows_running_then_judging(live_server, browser, curriculum
     page.screenshot(path=str(ARTIFACTS / "5-judging.png"), full_page=True)
     page.wait_for_selector("#score", timeout=60_000)
     assert page.inner_text("#score") == "9/9" and page.inner_text("#stage") == "graded"
+    page.wait_for_selector("#attempts:text-is('1')")
+    page.close()
 
 
 @pytest.mark.django_db
