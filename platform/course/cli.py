@@ -94,8 +94,9 @@ class Api:
         deadline, stage = time.monotonic() + timeout, None
         while True:
             submission = self.json("GET", f"/api/v1/submissions/{submission_id}")
-            if submission.get("stage", submission["status"]) != stage:
-                stage = submission.get("stage", submission["status"])
+            now = submission.get("stage", submission["status"])
+            if now != stage:
+                stage = now
                 if on_stage:
                     on_stage(stage)
             if submission["status"] in ("graded", "error") or time.monotonic() > deadline:

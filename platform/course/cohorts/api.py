@@ -5,10 +5,10 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from course.cohorts.export import SECTIONS, dashboard_tables, dashboard_zip
+from course.cohorts.export import SECTIONS, dashboard_tables, dashboard_zip, matrix_table
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, cohort_progress, staff_cohort_ids
-from course.config.api import CSVFileRenderer, CSVRenderer, ErrorsAsJsonMixin, ServiceError, ZipFileRenderer
+from course.config.api import CSVFileRenderer, ErrorsAsJsonMixin, ServiceError, ZipFileRenderer
 
 
 def _staff_cohort(request, cohort_id: int) -> Cohort:
@@ -21,7 +21,7 @@ def _staff_cohort(request, cohort_id: int) -> Cohort:
 class CohortProgressApi(ErrorsAsJsonMixin, APIView):
     """Per learner and module: status, score and time (staff of the cohort; ``?format=csv`` for a sheet)."""
 
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVFileRenderer]
 
     class OutputSerializer(serializers.Serializer):
         learner = serializers.CharField()
@@ -38,10 +38,9 @@ class CohortProgressApi(ErrorsAsJsonMixin, APIView):
     )
     def get(self, request, cohort_id: int):
         rows = cohort_progress(cohort=_staff_cohort(request, cohort_id))
-        response = Response(rows)
         if request.accepted_renderer.format == "csv":
-            response["Content-Disposition"] = f'attachment; filename="cohort-{cohort_id}-progress.csv"'
-        return response
+            return _download(matrix_table(rows).csv(), f"cohort-{cohort_id}-progress.csv")
+        return Response(rows)
 
 
 class CohortDashboardApi(ErrorsAsJsonMixin, APIView):

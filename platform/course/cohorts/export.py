@@ -28,13 +28,15 @@ class Table:
 FUNNEL_STATES = ("complete", "in_progress", "available", "locked")
 
 
+def matrix_table(rows: list[dict[str, Any]]) -> Table:
+    """The learners x modules rows (``progress_rows``): the progress API's CSV and the page's."""
+    return Table(("learner", "module", "status", "score", "max_score", "time_s", "estimated_hours"), rows)
+
+
 def dashboard_tables(data: dict[str, Any]) -> dict[str, Table]:
     """Everything the cohort page shows (``cohort_dashboard``), section by section."""
     return {
-        "matrix": Table(
-            ("learner", "module", "status", "score", "max_score", "time_s", "estimated_hours"),
-            progress_rows(data["matrix"]),
-        ),
+        "matrix": matrix_table(progress_rows(data["matrix"])),
         "funnel": Table(
             ("module", "title", "learners", *FUNNEL_STATES),
             [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
@@ -30,24 +28,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ServiceError):
         return Response({"detail": exc.message}, status=exc.status_code, headers=exc.headers)
     return drf_exception_handler(exc, context)
-
-
-class CSVRenderer(renderers.BaseRenderer):
-    """Renders a list of flat dicts as CSV (selected with ``?format=csv``)."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        rows = data if isinstance(data, list) else [data]
-        if not rows:
-            return b""
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()))
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue().encode("utf-8")
 
 
 class ErrorsAsJsonMixin:
