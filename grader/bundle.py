@@ -3,6 +3,12 @@
 Layout (DESIGN.md, contract)::
 
     <module>/<slug>/exercise.toml  README.md  solution.ipynb  tests/test_*.py  data/
+
+Beyond the contract, ``exercise.toml`` may name its sandbox environment (``environment = "mi"``,
+default ``base``) and shared course files (``shared = ["induction_model"]``): the folder
+``exercises/_shared/<name>/`` is part of the bundle's data as ``data/<name>/`` (beside the learner's
+notebook as ``<name>/``), and of its content hash, so one model serves many bundles without
+copies. A published snapshot holds its shared files as ordinary data, so it stands alone.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from grader.limits import DEFAULT_LIMITS, Limits
 
 GPU_MODES = ("none", "optional", "required")
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SHARED_DIR = "_shared"
+# Where shared files are looked up when the bundle's own exercises folder has none (an uploaded
+# bundle unpacked elsewhere refers to the course's shared files).
+COURSE_SHARED = Path(__file__).resolve().parent.parent / "exercises" / SHARED_DIR
 # Files that never belong to a bundle's content (editor and interpreter droppings).
 IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
 
@@ -28,6 +38,8 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "gpu": str,
     "estimated_minutes": int,
     "limits": dict,
+    "environment": str,
+    "shared": list,
 }
 _REQUIRED = ("slug", "title", "points")
 
@@ -46,6 +58,9 @@ class Bundle:
     gpu: str = "none"
     estimated_minutes: int | None = None
     limits: Limits = field(default=DEFAULT_LIMITS)
+    environment: str = "base"
+    # (name, folder) of each shared course folder this bundle uses.
+    shared: tuple[tuple[str, Path], ...] = ()
 
     @property
     def tests_dir(self) -> Path:
@@ -58,11 +73,23 @@ class Bundle:
     def test_files(self) -> list[Path]:
         return sorted(self.tests_dir.glob("test_*.py"))
 
+    def data_map(self) -> dict[str, Path]:
+        """Every data file by its path under data/: the bundle's own, then each shared folder's."""
+        files = {p.relative_to(self.data_dir).as_posix(): p for p in content_files(self.data_dir)} if self.data_dir.is_dir() else {}
+        for name, folder in self.shared:
+            files |= {f"{name}/{p.relative_to(folder).as_posix()}": p for p in content_files(folder)}
+        return files
+
     def data_files(self) -> list[Path]:
-        return content_files(self.data_dir) if self.data_dir.is_dir() else []
+        return list(self.data_map().values())
+
+    def content_map(self) -> dict[str, Path]:
+        """Every file of the bundle by its path in a self-contained copy (shared files under data/)."""
+        files = {p.relative_to(self.path).as_posix(): p for p in content_files(self.path)}
+        return files | {f"data/{rel}": p for rel, p in self.data_map().items()}
 
     def content_hash(self) -> str:
-        return content_hash(self.path)
+        return _hash_files(self.content_map())
 
 
 def content_files(root: Path) -> list[Path]:
@@ -80,11 +107,15 @@ def content_files(root: Path) -> list[Path]:
 
 
 def content_hash(root: Path) -> str:
-    """sha256 over the relative paths and bytes of the bundle's files: equal content, equal hash."""
+    """sha256 over the relative paths and bytes of the folder's files: equal content, equal hash."""
+    return _hash_files({p.relative_to(root).as_posix(): p for p in content_files(root)})
+
+
+def _hash_files(files: dict[str, Path]) -> str:
     digest = hashlib.sha256()
-    for path in content_files(root):
-        rel = path.relative_to(root).as_posix().encode()
-        data = path.read_bytes()
+    for name in sorted(files):
+        rel = name.encode()
+        data = files[name].read_bytes()
         digest.update(len(rel).to_bytes(8, "big") + rel + len(data).to_bytes(8, "big"))
         digest.update(data)
     return digest.hexdigest()
@@ -118,6 +149,9 @@ def load_bundle(path: str | Path, *, ceiling: Limits | None = None) -> Bundle:
         raise BundleError(f"{where}: [limits]: {exc}") from exc
     if not (path / "tests").is_dir() or not list((path / "tests").glob("test_*.py")):
         raise BundleError(f"{path / 'tests'}: no test_*.py files")
+    environment = meta.get("environment", "base")
+    if not SLUG_RE.match(environment):
+        raise BundleError(f"{where}: environment {environment!r} must be the name of a sandbox environment")
     return Bundle(
         path=path,
         module=path.parent.name,
@@ -127,7 +161,27 @@ def load_bundle(path: str | Path, *, ceiling: Limits | None = None) -> Bundle:
         gpu=gpu,
         estimated_minutes=meta.get("estimated_minutes"),
         limits=limits,
+        environment=environment,
+        shared=_shared_folders(path, meta.get("shared", []), where),
     )
+
+
+def _shared_folders(path: Path, names: list[Any], where: str) -> tuple[tuple[str, Path], ...]:
+    found = []
+    for name in names:
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise BundleError(f"{where}: shared entries must be folder names of {SHARED_DIR}/ (a Python identifier), not {name!r}")
+        own = path / "data" / name
+        beside = path.parent.parent / SHARED_DIR / name
+        if beside.is_dir() and own.exists():
+            raise BundleError(f"{where}: data/{name} would hide the shared folder {name!r}; rename one of them")
+        if own.is_dir():
+            continue  # a published snapshot: the shared files are part of its data already
+        folder = beside if beside.is_dir() else COURSE_SHARED / name
+        if not folder.is_dir():
+            raise BundleError(f"{where}: shared folder {name!r} not found in {SHARED_DIR}/")
+        found.append((name, folder.resolve()))
+    return tuple(found)
 
 
 def _check_keys(meta: dict[str, Any], where: str) -> None:

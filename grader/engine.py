@@ -6,8 +6,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +22,66 @@ class GpuUnavailable(RuntimeError):
     """The exercise requires a GPU and this worker has none."""
 
 
+class EnvironmentUnavailable(RuntimeError):
+    """The exercise's environment is not one this worker grades in, or its image is missing."""
+
+
+DEFAULT_ENVIRONMENT = "base"
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """How this worker grades; from the environment by default (DESIGN.md, Settings)."""
 
+    # The image of the base environment.
     image: str
     gpu_devices: tuple[str, ...] = ()
     # Remove leftovers of dead gradings at most this often (seconds).
     reap_interval_s: float = 60.0
+    # The images of the other environments this worker grades in: name -> tag.
+    environments: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> EngineSettings:
+        """``SANDBOX_ENVIRONMENTS`` (default: every environment of this checkout) names what this
+        worker grades in; ``SANDBOX_IMAGE`` is the base image and ``SANDBOX_IMAGE_<NAME>`` another's
+        (default: the tag built from this checkout, of ``SANDBOX_VARIANT``, default cpu)."""
+        from sandbox import environment
         from sandbox.image import image_tag
 
+        variant = os.environ.get("SANDBOX_VARIANT", "cpu")
+        wanted = os.environ.get("SANDBOX_ENVIRONMENTS", "").strip()
+        names = [n.strip() for n in wanted.split(",") if n.strip()] if wanted else environment.available()
+        others = {
+            name: os.environ.get(image_variable(name)) or image_tag(name, variant)
+            for name in names
+            if name != DEFAULT_ENVIRONMENT
+        }
         devices = os.environ.get("SANDBOX_GPU_DEVICES", "").strip()
         return cls(
-            image=os.environ.get("SANDBOX_IMAGE") or image_tag("cpu"),
+            image=os.environ.get("SANDBOX_IMAGE") or image_tag(DEFAULT_ENVIRONMENT, variant),
             gpu_devices=tuple(d.strip() for d in devices.split(",") if d.strip()),
+            environments=others,
         )
+
+    @property
+    def images(self) -> dict[str, str]:
+        """Every environment this worker grades in, with its image."""
+        return {DEFAULT_ENVIRONMENT: self.image, **self.environments}
+
+    def image_for(self, environment: str) -> str:
+        image = self.images.get(environment)
+        if image is None:
+            raise EnvironmentUnavailable(
+                f"this exercise runs in the {environment!r} environment and this grader has only "
+                f"{', '.join(sorted(self.images))}; it must be graded by a worker that has {environment!r}"
+            )
+        return image
+
+
+def image_variable(environment: str) -> str:
+    """The setting that names the image of ``environment`` (SANDBOX_IMAGE_MI for ``mi``)."""
+    return "SANDBOX_IMAGE_" + environment.upper().replace("-", "_")
 
 
 _last_reap = 0.0
@@ -85,13 +127,30 @@ def grade(
         )
     try:
         device, device_ids = _device_for(bundle, settings)
-    except GpuUnavailable as exc:
-        return GradeResult.failure(Verdict.INTERNAL_ERROR, f"Could not grade: {exc}.", max_score=bundle.points)
+        image = settings.image_for(bundle.environment)
+        described = driver.environment_of(image)
+    except (GpuUnavailable, EnvironmentUnavailable) as exc:
+        return GradeResult.failure(
+            Verdict.INTERNAL_ERROR, f"Could not grade: {exc}.", max_score=bundle.points
+        ).with_environment(bundle.environment, "")
+    except driver.ImageMissing as exc:
+        return GradeResult.failure(
+            Verdict.INTERNAL_ERROR,
+            f"Could not grade: the {bundle.environment!r} environment's image is not built on this grader ({exc}).",
+            max_score=bundle.points,
+        ).with_environment(bundle.environment, image)
+    if described.name != bundle.environment:
+        # A misconfigured SANDBOX_IMAGE_<NAME>: never grade in the wrong image.
+        return GradeResult.failure(
+            Verdict.INTERNAL_ERROR,
+            f"Could not grade: this grader's image for {bundle.environment!r} is the {described.name!r} environment.",
+            max_score=bundle.points,
+        ).with_environment(bundle.environment, image)
     _reap_now_and_then(settings)
-    data = {p.relative_to(bundle.data_dir).as_posix(): p for p in bundle.data_files()}
+    data = bundle.data_map()
     tests = {p.relative_to(bundle.path).as_posix(): p for p in content_files(bundle.tests_dir)}
     job = driver.SandboxJob(
-        image=settings.image,
+        image=image,
         notebook=json.dumps(nb).encode(),
         kernel_files=data,
         judge_files=tests | {f"data/{name}": path for name, path in data.items()},
@@ -99,9 +158,11 @@ def grade(
         device=device,
         gpu_device_ids=device_ids,
         on_stage=on_stage,
+        preload=described.heavy_modules,
+        preload_timeout_s=described.preload_timeout_s,
     )
     outcome = driver.run(job)
-    return assemble(bundle, outcome, time.monotonic() - started, device)
+    return assemble(bundle, outcome, time.monotonic() - started, device).with_environment(bundle.environment, image)
 
 
 def _device_for(bundle: Bundle, settings: EngineSettings) -> tuple[str, tuple[str, ...]]:
@@ -212,7 +273,11 @@ def _stage_timings(outcome: Any) -> dict[str, float]:
     out = {k: round(t[k], 3) for k in ("container_start", "teardown") if k in t}
     started_at = t.get("started_at")
     try:
-        if started_at and kernel.get("kernel_up"):
+        if started_at and kernel.get("preload_started") and kernel.get("kernel_up"):
+            # Where the environment's heavy imports went (before the learner's clock started).
+            out["kernel_start"] = round(float(kernel["preload_started"]) - started_at, 3)
+            out["preload"] = round(float(kernel["kernel_up"]) - float(kernel["preload_started"]), 3)
+        elif started_at and kernel.get("kernel_up"):
             out["kernel_start"] = round(float(kernel["kernel_up"]) - started_at, 3)
         if kernel.get("kernel_up") and kernel.get("notebook_done"):
             out["notebook"] = round(float(kernel["notebook_done"]) - float(kernel["kernel_up"]), 3)

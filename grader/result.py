@@ -70,6 +70,11 @@ class GradeResult:
     timings: dict[str, float] = field(default_factory=dict)
     # The device the tests ran against ("cpu" or "cuda").
     device: str = "cpu"
+    # The sandbox environment and the image (its content-hash tag) the notebook was graded in.
+    environment: str = ""
+    image: str = ""
+    # What was adjusted in the learner's notebook before it ran (grader/normalize.py), for them to see.
+    notebook_changes: list[str] = field(default_factory=list)
     # Facts for bundle authors (tests without a points marker, say); not part of the Result.
     authoring: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -81,6 +86,9 @@ class GradeResult:
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
+
+    def with_environment(self, environment: str, image: str) -> GradeResult:
+        return dataclasses.replace(self, environment=environment, image=image)
 
     @classmethod
     def failure(cls, verdict: Verdict, message: str, *, max_score: float, execution_time: float = 0.0) -> GradeResult:

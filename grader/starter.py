@@ -38,8 +38,8 @@ def starter_pack(bundle_dir: str | Path, template: dict[str, Any]) -> bytes:
         pack.writestr(f"{top}/{bundle.slug}.ipynb", json.dumps(template, indent=1))
         if (bundle.path / "README.md").is_file():
             pack.write(bundle.path / "README.md", f"{top}/README.md")
-        for path in bundle.data_files():
-            pack.write(path, f"{top}/data/{path.relative_to(bundle.data_dir).as_posix()}")
+        for rel, path in bundle.data_map().items():
+            pack.write(path, f"{top}/data/{rel}")
         for path in visible_test_files(bundle):
             pack.write(path, f"{top}/tests/{path.name}")
         for path in sorted(RUNTIME.glob("*.py")):

@@ -221,7 +221,7 @@ def _check_no_leaks(report: ValidationReport, bundle: Bundle, template: dict[str
     }
     places = {"the template": json.dumps(template)}
     places |= {
-        f"data/{p.relative_to(bundle.data_dir)}": p.read_bytes().decode("utf-8", "replace") for p in bundle.data_files()
+        f"data/{rel}": p.read_bytes().decode("utf-8", "replace") for rel, p in bundle.data_map().items()
     }
     leaks = sorted(
         {f"{where}: {line[:60]!r}" for where, text in places.items() for line in hidden_lines if line in text}

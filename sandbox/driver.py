@@ -36,6 +36,7 @@ import docker.errors
 from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 
 from grader.limits import Limits
+from sandbox.environment import DefinitionError, ImageEnvironment
 
 LABEL = "coursegrade.sandbox"
 KERNEL_UID = 1000
@@ -45,6 +46,18 @@ MAX_REPORT_BYTES = 8 << 20
 REPORT_RETRIES = 30
 # The stages the judge announces on stdout (``<nonce>!<stage>``), in order.
 STAGES = ("judging",)
+# Learners' notebooks and the libraries they use run headless and offline: plots render to
+# nothing, experiment trackers and model hubs never try the (absent) network.
+HEADLESS_ENV = {
+    "MPLBACKEND": "Agg",
+    "WANDB_MODE": "disabled",
+    "WANDB_SILENT": "true",
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HOME": "/tmp/hf",
+    "TOKENIZERS_PARALLELISM": "false",
+}
 _local = threading.local()
 log = logging.getLogger(__name__)
 
@@ -69,6 +82,10 @@ class SandboxJob:
     limits: Limits
     device: str = "cpu"
     gpu_device_ids: tuple[str, ...] = ()
+    # The environment's heavy modules, imported by both containers before their clocks start;
+    # the host's deadlines allow ``preload_timeout_s`` for it on top of the limits.
+    preload: tuple[str, ...] = ()
+    preload_timeout_s: float = 0.0
     # Called from another thread with each stage the judge reaches ("judging"); errors are logged.
     on_stage: Callable[[str], None] | None = field(default=None, compare=False)
 
@@ -82,6 +99,32 @@ class SandboxOutcome:
     judge_exit: int | None = None
     judge_stderr: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+
+
+class ImageMissing(RuntimeError):
+    """The sandbox image is not on this Docker host (or does not describe an environment)."""
+
+
+_described: dict[str, ImageEnvironment] = {}
+_described_lock = threading.Lock()
+
+
+def environment_of(image: str) -> ImageEnvironment:
+    """The environment ``image`` was built for, read once per image from its /opt/environment.json."""
+    with _described_lock:
+        if image in _described:
+            return _described[image]
+    from sandbox.image import image_description
+
+    try:
+        described = ImageEnvironment.parse(image_description(image))
+    except docker.errors.ImageNotFound as exc:
+        raise ImageMissing(f"no image {image}") from exc
+    except (docker.errors.NotFound, DefinitionError, ValueError) as exc:
+        raise ImageMissing(f"{image} does not describe its environment: {exc}") from exc
+    with _described_lock:
+        _described[image] = described
+    return described
 
 
 def _owner() -> str:
@@ -154,8 +197,10 @@ def _kernel_spec(job: SandboxJob, name: str, labels: dict[str, str]) -> dict[str
                 {
                     "timeout_s": limits.timeout_s,
                     "cell_timeout_s": limits.cell_timeout_s,
-                    "serve_s": limits.judge_deadline_s,
+                    "serve_s": limits.judge_deadline_s + 2 * job.preload_timeout_s,
                     "ipc": "/ipc",
+                    "preload": list(job.preload),
+                    "preload_timeout_s": job.preload_timeout_s,
                 }
             ),
             "GRADER_DEVICE": job.device,
@@ -165,6 +210,7 @@ def _kernel_spec(job: SandboxJob, name: str, labels: dict[str, str]) -> dict[str
             "MPLCONFIGDIR": "/tmp/mpl",
             "OMP_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
+            **HEADLESS_ENV,
         },
     }
     if job.gpu_device_ids:
@@ -193,8 +239,10 @@ def _judge_spec(job: SandboxJob, name: str, labels: dict[str, str], nonce: str) 
                     "ipc": "/ipc",
                     "tests": "/bundle/tests",
                     "device": job.device,
-                    "kernel_wait_s": limits.timeout_s + 20.0,
-                    "judge_budget_s": limits.judge_deadline_s,
+                    # Counted from when the judge's own preload is done; the kernel's may take longer.
+                    "kernel_wait_s": limits.timeout_s + 20.0 + job.preload_timeout_s,
+                    "judge_budget_s": limits.judge_deadline_s + job.preload_timeout_s,
+                    "preload": list(job.preload),
                     "test_timeout_s": limits.test_timeout_s,
                     "max_message_bytes": limits.max_message_mb << 20,
                     "max_output_chars": limits.max_output_chars,
@@ -202,6 +250,7 @@ def _judge_spec(job: SandboxJob, name: str, labels: dict[str, str], nonce: str) 
             ),
             "HOME": "/tmp",
             "OMP_NUM_THREADS": "1",
+            **HEADLESS_ENV,
         },
     }
 
@@ -213,7 +262,8 @@ def run(job: SandboxJob) -> SandboxOutcome:
     name = f"cg-{secrets.token_hex(6)}"
     nonce = secrets.token_hex(16)
     t0 = time.monotonic()
-    labels = _labels(name, time.time() + job.limits.host_deadline_s + 60)
+    host_deadline_s = job.limits.host_deadline_s + 2 * job.preload_timeout_s
+    labels = _labels(name, time.time() + host_deadline_s + 60)
     containers: list[Any] = []
     follower: threading.Thread | None = None
     try:
@@ -247,7 +297,7 @@ def run(job: SandboxJob) -> SandboxOutcome:
                 target=_follow_stages, args=(client, judge.id, nonce, job.on_stage), name=f"{name}-stages", daemon=True
             )
             follower.start()
-        _wait(judge, job.limits.host_deadline_s - (time.monotonic() - t_start), outcome)
+        _wait(judge, host_deadline_s - (time.monotonic() - t_start), outcome)
         outcome.timings["judge_exit"] = time.monotonic() - t0
         ooms = _oom_events(client, started_at, [kernel.id, judge.id])
         outcome.kernel_oom, outcome.judge_oom = kernel.id in ooms, judge.id in ooms

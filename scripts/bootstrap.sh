@@ -57,13 +57,22 @@ fi
 command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 
-# --- The sandbox image -------------------------------------------------------------------------
-tag="$(.venv/bin/python -m sandbox tag)"
-if ! docker image inspect "$tag" >/dev/null 2>&1; then
+# --- The sandbox images ------------------------------------------------------------------------
+# One per environment the shipped exercises use (base, mi), each tagged by the hash of its inputs:
+# only a changed input rebuilds, and packages layers are shared. A rebuild grades the reference of
+# every exercise of that environment before the new image is tagged for use (drift), unless
+# SANDBOX_DRIFT_CHECK=0 (the test command: its suite validates every bundle in its environment).
+missing=0
+for env in $(.venv/bin/python -c 'from grader.drift import environments_in_use; from pathlib import Path; print(" ".join(environments_in_use(Path("exercises"))))'); do
+  docker image inspect "$(.venv/bin/python -m sandbox tag "$env")" >/dev/null 2>&1 || missing=1
+done
+if [ "$missing" = 1 ]; then
   if ! docker image ls --format '{{.Repository}}' | grep -qx coursegrade-base; then
     command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
   fi
-  say "building the sandbox image $tag (the first build takes a few minutes)"
-  .venv/bin/python -m sandbox build
+  say "building the sandbox images (a first build takes several minutes)"
+  drift=()
+  [ "${SANDBOX_DRIFT_CHECK:-1}" = 0 ] && drift=(--no-drift-check)
+  .venv/bin/python -m sandbox build --used "${drift[@]}"
 fi
-export SANDBOX_IMAGE="$tag"
+export SANDBOX_IMAGE="$(.venv/bin/python -m sandbox tag base)"

@@ -51,11 +51,14 @@ def write_bundle(
     gpu: str = "none",
     points: int = 1,
     data: dict[str, bytes] | None = None,
+    environment: str | None = None,
 ) -> Path:
     """Write a bundle with one test file into ``root/<module>/<slug>`` and return its folder."""
     path = root / "testing" / slug
     (path / "tests").mkdir(parents=True)
     lines = [f'slug = "{slug}"', f'title = "{slug}"', f"points = {points}", f'gpu = "{gpu}"']
+    if environment:
+        lines.append(f'environment = "{environment}"')
     if limits:
         lines.append("[limits]")
         lines += [f"{k} = {v}" for k, v in limits.items()]
@@ -88,7 +91,10 @@ def sandbox_settings():
         docker.from_env().ping()
     except docker.errors.DockerException as exc:
         pytest.fail(f"Docker is not reachable: {exc}. Start dockerd (the README's test command does).")
-    from grader.engine import EngineSettings
+    from grader.drift import environments_in_use
+    from grader.engine import DEFAULT_ENVIRONMENT, EngineSettings
     from sandbox import image
 
-    return EngineSettings(image=image.build("cpu", log=lambda _: None))
+    images = {name: image.build(name, log=lambda _: None) for name in environments_in_use(EXERCISES)}
+    base = images.pop(DEFAULT_ENVIRONMENT)
+    return EngineSettings(image=base, environments=images)

@@ -84,7 +84,6 @@ def _client_class() -> Any:
 
 def run(config: dict[str, Any]) -> None:
     t_start = time.time()
-    deadline = time.monotonic() + float(config["timeout_s"])
     ipc = config["ipc"]
     # Outside the sandbox (the learner's local check) the folders come from the config.
     source, work = config.get("input", INPUT), config.get("work", WORK)
@@ -121,6 +120,10 @@ def run(config: dict[str, Any]) -> None:
     with client.setup_kernel():
         _run_hidden(client, _NO_OUTPUT_HISTORY_CELL, 30)
         _run_hidden(client, _CAP_OUTPUT_CELL.format(limit=OUTPUT_LIMIT_CHARS), 30)
+        report["preload_started"] = time.time()
+        _preload(client, config.get("preload") or [], float(config.get("preload_timeout_s") or 0))
+        # The learner's clock starts here: the environment's heavy imports are already paid for.
+        deadline = time.monotonic() + float(config["timeout_s"])
         report["kernel_up"] = time.time()
         for position, (index, cell) in enumerate(code):
             remaining = deadline - time.monotonic()
@@ -229,6 +232,20 @@ def _run_hidden(client: Any, source: str, timeout: float) -> Any:
 
 async def _remember_reply(cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
     cell.metadata["grader_reply"] = {"ename": execute_reply.get("content", {}).get("ename")}
+
+
+def _preload(client: Any, modules: list[str], timeout: float) -> None:
+    """Import the environment's heavy modules before the learner's first cell, outside its limits.
+
+    A module that fails to import is left alone: the learner's own import then fails visibly.
+    """
+    names = [m for m in modules if isinstance(m, str) and re.fullmatch(r"[A-Za-z_][\w.]*", m)]
+    if not names or timeout <= 0:
+        return
+    source = "".join(
+        f"try:\n    __import__({name!r})\nexcept Exception:\n    pass\n" for name in names
+    )
+    _run_hidden(client, source, timeout)
 
 
 def _timed_out(cell: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import celeryd_after_setup
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "course.config.settings")
 
@@ -22,3 +23,22 @@ def _schedule(sender: Celery, **kwargs: object) -> None:
         sender.signature("course.submissions.tasks.requeue_stuck_submissions", queue="cpu"),
         name="re-enqueue stuck submissions",
     )
+
+
+@celeryd_after_setup.connect
+def _environment_queues(sender: str, instance, **kwargs: object) -> None:
+    """A worker consuming ``cpu`` (or ``gpu``) also consumes ``cpu-<env>`` for every other
+    environment whose image it has, and registers what each holds; an environment whose image is
+    missing gets no queue, so its exercises wait for a worker that has it instead of failing here."""
+    from course.curriculum.services import environments_register
+    from course.submissions.services import environment_queue
+    from grader.engine import DEFAULT_ENVIRONMENT, EngineSettings
+
+    registered = environments_register(images=EngineSettings.from_env().images, worker=sender)
+    consumed = list(instance.app.amqp.queues.consume_from or {})
+    for env in registered:
+        if env.name == DEFAULT_ENVIRONMENT:
+            continue
+        for queue in consumed:
+            if queue in ("cpu", "gpu"):
+                instance.app.amqp.queues.select_add(environment_queue(queue, env.name))

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from course.config.api import ServiceError
 from course.curriculum.models import BundleUpload
-from course.curriculum.selectors import exercise_get
+from course.curriculum.selectors import environment_view, exercise_get
 from course.curriculum.services import bundle_upload_create
 from course.progress.selectors import standings
 
@@ -54,6 +54,14 @@ def _exercise_or_404(slug: str):
     return exercise
 
 
+class EnvironmentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    available = serializers.BooleanField(help_text="whether a grading worker has registered this environment")
+    image = serializers.CharField(allow_blank=True, help_text="the sandbox image (content-hash tag) graders use")
+    description = serializers.CharField(allow_blank=True)
+    packages = serializers.ListField(child=serializers.CharField(), help_text="name==version, as pip freeze")
+
+
 class ExerciseDetailApi(APIView):
     class OutputSerializer(serializers.Serializer):
         slug = serializers.CharField()
@@ -64,10 +72,15 @@ class ExerciseDetailApi(APIView):
         estimated_minutes = serializers.IntegerField(source="current_version.estimated_minutes", allow_null=True)
         statement = serializers.CharField(source="current_version.statement", help_text="Markdown")
         version = serializers.CharField(source="current_version.content_hash")
+        environment = EnvironmentSerializer(required=False, help_text="the sandbox environment it is graded in, and its packages")
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, slug: str):
-        return Response(self.OutputSerializer(_exercise_or_404(slug)).data)
+        exercise = _exercise_or_404(slug)
+        data = self.OutputSerializer(exercise).data | {
+            "environment": environment_view(exercise.current_version.environment)
+        }
+        return Response(data)
 
 
 class ExerciseNotebookApi(APIView):

@@ -51,6 +51,8 @@ class ExerciseVersion(models.Model):
     points = models.FloatField()
     gpu = models.CharField(max_length=10, choices=Gpu.choices, default=Gpu.NONE)
     estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # The sandbox environment (sandbox/environments/<name>) the exercise is graded in.
+    environment = models.CharField(max_length=40, default="base")
     statement = models.TextField(blank=True)
     template = models.JSONField(help_text="the learner's template notebook")
     # The bundle's files, copied under MEDIA_ROOT so grading never reads a folder that may change.
@@ -85,3 +87,25 @@ class BundleUpload(models.Model):
 
     def __str__(self) -> str:
         return f"upload #{self.pk} ({self.status})"
+
+
+class SandboxEnvironment(models.Model):
+    """A sandbox environment some grading worker has: its image and exactly what is installed.
+
+    Written by each worker when it starts (the packages come from the image itself), read by the
+    exercise page and API so learners and authors see what their code runs with.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    image = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    heavy_modules = models.JSONField(default=list, blank=True)
+    packages = models.JSONField(default=list, blank=True, help_text="name==version lines, as pip freeze")
+    registered_by = models.CharField(max_length=200, blank=True, help_text="the worker that last registered it")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.image})"

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
-from course.curriculum.models import Exercise
+from course.curriculum.models import Exercise, SandboxEnvironment
 
 
 def exercise_get(*, slug: str) -> Exercise | None:
     return Exercise.objects.select_related("module", "current_version").filter(slug=slug).first()
+
+
+def environment_get(*, name: str) -> SandboxEnvironment | None:
+    """The environment as the workers registered it; None when no worker has it yet."""
+    return SandboxEnvironment.objects.filter(name=name).first()
+
+
+def environment_view(name: str) -> dict[str, object]:
+    """An exercise's environment for the API and the exercise page: what its graders have installed."""
+    env = environment_get(name=name)
+    if env is None:
+        return {"name": name, "available": False, "image": "", "description": "", "packages": []}
+    return {
+        "name": name,
+        "available": True,
+        "image": env.image,
+        "description": env.description,
+        "packages": list(env.packages),
+    }

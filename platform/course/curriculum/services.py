@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 
 from course.config.api import ServiceError
-from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module
+from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module, SandboxEnvironment
 from grader.archive import MAX_ARCHIVE_BYTES, ArchiveError, extract_bundle
-from grader.bundle import SLUG_RE, Bundle, BundleError, content_files, load_bundle
+from grader.bundle import SLUG_RE, Bundle, BundleError, load_bundle
 from grader.template import make_template
 from grader.validate import validate
 
@@ -128,6 +128,7 @@ def exercise_publish(*, path: Path, position: int | None = None) -> tuple[Exerci
             title=bundle.title,
             points=bundle.points,
             gpu=bundle.gpu,
+            environment=bundle.environment,
             estimated_minutes=bundle.estimated_minutes,
             statement=_read(bundle.path / "README.md"),
             template=make_template(json.loads(_read(bundle.path / "solution.ipynb") or '{"cells": []}')),
@@ -148,8 +149,8 @@ def _snapshot(bundle: Bundle, digest: str) -> Path:
     if not target.exists():
         staging = target.with_name(target.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
-        for src in content_files(bundle.path):
-            dest = staging / src.relative_to(bundle.path)
+        for rel, src in bundle.content_map().items():
+            dest = staging / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest)
         staging.rename(target)
@@ -224,3 +225,39 @@ def _finish_upload(upload, status, report, version=None) -> None:
     type(upload).objects.filter(id=upload.id).update(
         status=status, report=report, version=version, finished_at=timezone.now()
     )
+
+
+def environments_register(*, images: dict[str, str], worker: str) -> list[SandboxEnvironment]:
+    """Record the environments a worker grades in, with what each image says it holds.
+
+    An image that is missing or does not describe the environment it is named for is skipped (the
+    worker refuses those exercises with a message); the rest are upserted by name.
+    """
+    import logging
+
+    from sandbox.driver import ImageMissing, environment_of
+    from sandbox.image import packages
+
+    registered = []
+    for name, image in images.items():
+        try:
+            described = environment_of(image)
+            installed = packages(image)
+        except ImageMissing as exc:
+            logging.getLogger(__name__).error("environment %s is not available on %s: %s", name, worker, exc)
+            continue
+        if described.name != name:
+            logging.getLogger(__name__).error("image %s is %r, not the %r environment", image, described.name, name)
+            continue
+        env, _ = SandboxEnvironment.objects.update_or_create(
+            name=name,
+            defaults={
+                "image": image,
+                "description": described.description,
+                "heavy_modules": list(described.heavy_modules),
+                "packages": installed,
+                "registered_by": worker[:200],
+            },
+        )
+        registered.append(env)
+    return registered

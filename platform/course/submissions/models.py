@@ -24,7 +24,10 @@ class Submission(models.Model):
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField()
     result = models.JSONField(null=True, blank=True)
-    queue = models.CharField(max_length=10, default="cpu")
+    queue = models.CharField(max_length=40, default="cpu")
+    # The sandbox environment and image (its content-hash tag) the result was graded in.
+    environment = models.CharField(max_length=40, blank=True)
+    image = models.CharField(max_length=200, blank=True)
     queued_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     # When the notebook had run and the hidden tests started on it (the "judging" stage).

@@ -16,12 +16,14 @@ from django.utils import timezone
 
 from course.accounts.models import User
 from course.config.api import ServiceError
-from course.curriculum.models import Exercise, ExerciseVersion
+from course.curriculum.models import Exercise, ExerciseVersion, SandboxEnvironment
 from course.progress.selectors import ModuleState, module_state_for
 from course.progress.services import activity_record, progress_record_grade
 from course.submissions.models import Regrade, Submission, TestResult
 from grader.bundle import BundleError, load_bundle
-from grader.notebook import InvalidNotebook, parse_notebook
+from grader.engine import DEFAULT_ENVIRONMENT
+from grader.normalize import prepare
+from grader.notebook import InvalidNotebook
 from grader.result import GradeResult, Verdict
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,20 @@ class InfrastructureError(Exception):
 
 
 def queue_for(version: ExerciseVersion) -> str:
+    """The queue of the workers that can grade ``version``: its hardware, then its environment
+    (``cpu`` and ``gpu`` for base; ``cpu-mi``, ``gpu-mi`` for mi), so no worker gets an exercise
+    whose environment it lacks."""
     if version.gpu == ExerciseVersion.Gpu.REQUIRED:
-        return "gpu"
-    if version.gpu == ExerciseVersion.Gpu.OPTIONAL:
-        return settings.GRADING_OPTIONAL_GPU_QUEUE
-    return "cpu"
+        queue = "gpu"
+    elif version.gpu == ExerciseVersion.Gpu.OPTIONAL:
+        queue = settings.GRADING_OPTIONAL_GPU_QUEUE
+    else:
+        queue = "cpu"
+    return environment_queue(queue, version.environment)
+
+
+def environment_queue(queue: str, environment: str) -> str:
+    return queue if environment == DEFAULT_ENVIRONMENT else f"{queue}-{environment}"
 
 
 def submission_create(*, learner: User, exercise_slug: str, notebook: UploadedFile) -> Submission:
@@ -55,6 +66,7 @@ def submission_create(*, learner: User, exercise_slug: str, notebook: UploadedFi
                 f"module {exercise.module.slug!r} is locked: complete its prerequisites first", status_code=403
             )
     _check_rate(learner, exercise)
+    _check_environment(version)
     limits = load_bundle(version.bundle_path).limits
     if notebook.size > limits.max_notebook_kb * 1024:
         raise ServiceError(
@@ -64,7 +76,7 @@ def submission_create(*, learner: User, exercise_slug: str, notebook: UploadedFi
         )
     data = notebook.read()
     try:
-        parse_notebook(data, limits)
+        prepare(data, limits)  # as the engine will take it: Colab's metadata, a BOM...
     except InvalidNotebook as exc:
         raise ServiceError(f"your notebook could not be read: {exc}", status_code=400) from exc
     with transaction.atomic():
@@ -93,6 +105,18 @@ def enqueue(submission: Submission) -> None:
         )
     except OperationalError:
         log.exception("could not enqueue submission %s; the periodic job will retry", submission.id)
+
+
+def _check_environment(version: ExerciseVersion) -> None:
+    """Every worker grades in base; another environment must have been registered by a worker."""
+    if version.environment == DEFAULT_ENVIRONMENT:
+        return
+    if not SandboxEnvironment.objects.filter(name=version.environment).exists():
+        raise ServiceError(
+            f"no grader is set up for this exercise's environment {version.environment!r} yet, so it "
+            "cannot be graded now; nothing was stored: please submit again later (staff can see this too)",
+            status_code=503,
+        )
 
 
 def _check_rate(learner: User, exercise: Exercise) -> None:
@@ -195,6 +219,8 @@ def submission_record(*, submission: Submission, result: GradeResult) -> Submiss
         max_score=result.max_score,
         result=result.to_dict(),
         finished_at=now,
+        environment=result.environment,
+        image=result.image,
     )
     if not stored:
         log.warning("submission %s changed while it was graded; this result is dropped", submission.id)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, staff_cohort_ids
 from course.config.api import ServiceError
-from course.curriculum.selectors import exercise_get
+from course.curriculum.selectors import environment_view, exercise_get
 from course.progress.selectors import standings
 from course.submissions import selectors as submission_selectors
 from course.submissions.models import Submission
@@ -58,6 +58,7 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
             "standing": standing,
             "history": history,
             "statement": statement,
+            "environment": environment_view(found.current_version.environment),
             "submission_id": request.GET.get("submission", ""),
         },
     )
