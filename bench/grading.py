@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/grading.py [--repeat 5] [--parallel 1,2,4]
 
-For each shipped exercise (a tiny NumPy one and a PyTorch/einops one) it grades the reference
-notebook ``--repeat`` times and prints the median of each stage (container start, kernel start,
-notebook execution, judging, teardown) and of the whole grading, next to the bare floor: the same
-notebook executed in this process by nbclient on the host, with no sandbox and no tests.
+For each shipped exercise (a tiny NumPy one, a PyTorch/einops one and a TransformerLens one in the
+``mi`` environment) it grades the reference notebook ``--repeat`` times and prints the median of
+each stage (container start, kernel start, the environment's heavy imports before the learner's
+clock, notebook execution, judging, teardown) and of the whole grading, next to the bare floor: the
+same notebook executed in this process by nbclient on the host, with no sandbox and no tests (not
+for ``mi``: the host has no TransformerLens).
 Then it grades ``n`` notebooks at once for each ``n`` in ``--parallel`` and prints throughput.
 The kernel start logs a warning about ZMQ over TCP; inside the sandbox that loopback has no network.
 """
@@ -22,18 +24,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader.bundle import load_bundle  # noqa: E402
 from grader.engine import EngineSettings, grade  # noqa: E402
 from sandbox import image  # noqa: E402
 
 EXERCISES = {
     "numpy": ROOT / "exercises" / "numpy" / "normalize-rows",
     "pytorch": ROOT / "exercises" / "einops-einsum" / "causal-attention-pattern",
+    "lens": ROOT / "exercises" / "mi-tooling" / "induction-heads",
 }
-STAGES = ("container_start", "kernel_start", "notebook", "judging", "teardown")
+STAGES = ("container_start", "kernel_start", "preload", "notebook", "judging", "teardown")
 
 
 def bare_floor(notebook: Path) -> float:
     """Seconds to execute the notebook in-process with nbclient (kernel start included)."""
+    if load_bundle(notebook.parent).environment != "base":
+        return float("nan")
     import nbformat
     from nbclient import NotebookClient
 
@@ -58,7 +64,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--parallel", default="1,2,4")
     args = parser.parse_args()
-    settings = EngineSettings(image=image.build("cpu", log=lambda _: None))
+    settings = EngineSettings(image=image.build("base", log=lambda _: None), environments={"mi": image.build("mi", log=lambda _: None)})
     for bundle in EXERCISES.values():  # warm the page cache and Docker's image layers
         sandboxed(bundle, settings)
         bare_floor(bundle / "solution.ipynb")

@@ -106,6 +106,7 @@ def validate(
         report.seconds = time.monotonic() - started
         return report
     report.add("metadata", True, f"{bundle.module}/{bundle.slug}, {bundle.points:g} points, gpu {bundle.gpu}")
+    _check_environment(report, bundle)
     _check_module(report, bundle, curriculum or path.parent.parent / "curriculum.toml")
     template = _check_template(report, bundle)
     _check_tests_static(report, bundle)
@@ -128,6 +129,17 @@ def validate(
         )
     report.seconds = time.monotonic() - started
     return report
+
+
+def _check_environment(report: ValidationReport, bundle: Bundle) -> None:
+    from sandbox import environment
+
+    known = environment.available()
+    report.add(
+        "environment is defined",
+        bundle.environment in known,
+        f"{bundle.environment}" if bundle.environment in known else f"unknown environment {bundle.environment!r} (known: {', '.join(known)})",
+    )
 
 
 def _summary(result: GradeResult) -> dict[str, Any]:

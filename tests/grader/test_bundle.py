@@ -63,3 +63,45 @@ def test_symlinks_are_refused(tmp_path):
     (path / "data" / "passwd").symlink_to("/etc/passwd")
     with pytest.raises(BundleError, match="symbolic links"):
         content_hash(path)
+
+
+def _shared_bundle(root, *, shared='["toy_model"]'):
+    exercises = root / "exercises"
+    (exercises / "_shared" / "toy_model").mkdir(parents=True, exist_ok=True)
+    (exercises / "_shared" / "toy_model" / "__init__.py").write_text("WEIGHTS = 'weights.bin'\n")
+    (exercises / "_shared" / "toy_model" / "weights.bin").write_bytes(b"\x00\x01")
+    path = write_bundle(exercises, "def test_x(): pass\n", slug="uses-model")
+    toml = path / "exercise.toml"
+    toml.write_text(f"shared = {shared}\n" + toml.read_text())
+    return path
+
+
+def test_shared_course_files_are_bundle_data_and_part_of_its_hash(tmp_path):
+    bundle = load_bundle(_shared_bundle(tmp_path))
+    assert sorted(bundle.data_map()) == ["toy_model/__init__.py", "toy_model/weights.bin"]
+    assert "data/toy_model/weights.bin" in bundle.content_map()
+    before = bundle.content_hash()
+    (tmp_path / "exercises" / "_shared" / "toy_model" / "weights.bin").write_bytes(b"\x00\x02")
+    assert load_bundle(bundle.path).content_hash() != before
+
+
+def test_a_copy_with_the_shared_files_as_data_stands_alone_with_the_same_hash(tmp_path):
+    bundle = load_bundle(_shared_bundle(tmp_path))
+    copy = tmp_path / "snapshot" / "testing" / "uses-model"
+    for rel, src in bundle.content_map().items():
+        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        (copy / rel).write_bytes(src.read_bytes())
+    alone = load_bundle(copy)
+    assert alone.shared == () and alone.content_hash() == bundle.content_hash()
+    assert sorted(alone.data_map()) == sorted(bundle.data_map())
+
+
+def test_missing_or_hidden_shared_folders_are_named(tmp_path):
+    with pytest.raises(BundleError, match="shared folder 'nowhere' not found"):
+        load_bundle(_shared_bundle(tmp_path / "a", shared='["nowhere"]'))
+    with pytest.raises(BundleError, match="must be folder names"):
+        load_bundle(_shared_bundle(tmp_path / "b", shared='["../etc"]'))
+    path = _shared_bundle(tmp_path / "c")
+    (path / "data" / "toy_model").mkdir(parents=True)
+    with pytest.raises(BundleError, match="data/toy_model would hide the shared folder"):
+        load_bundle(path)

@@ -29,6 +29,14 @@ def test_scaffold_passes_the_static_checks(bundle):
     assert report.ok, report.to_text()
 
 
+def test_an_undefined_environment_is_refused(bundle):
+    toml = bundle / "exercise.toml"
+    toml.write_text('environment = "quantum"\n' + toml.read_text())
+    report = validate(bundle, run_sandbox=False)
+    assert _failed(report) == {"environment is defined"}
+    assert "unknown environment 'quantum' (known: base, mi)" in report.to_text()
+
+
 def test_unknown_module_and_bad_metadata(tmp_path, bundle):
     moved = shutil.move(bundle, tmp_path / "exercises" / "no-such-module" / "scale-array")
     assert "module in curriculum.toml" in _failed(validate(moved, run_sandbox=False))
@@ -50,7 +58,8 @@ def test_unbalanced_markers_name_the_cell(bundle):
     nb["cells"][2]["source"] = nb["cells"][2]["source"].replace("    # END SOLUTION", "")
     (bundle / "solution.ipynb").write_text(json.dumps(nb))
     report = validate(bundle, run_sandbox=False)
-    assert "cell 2, line 3: BEGIN SOLUTION is never closed" in report.checks[2].message
+    (template,) = [c for c in report.checks if c.name == "template"]
+    assert "cell 2, line 3: BEGIN SOLUTION is never closed" in template.message
 
 
 def test_hidden_test_text_in_data_is_a_leak(bundle):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module
+from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module, SandboxEnvironment
 
 
 @admin.register(Module)
@@ -42,7 +42,7 @@ class ExerciseAdmin(admin.ModelAdmin):
 
 @admin.register(ExerciseVersion)
 class ExerciseVersionAdmin(admin.ModelAdmin):
-    list_display = ("exercise", "content_hash", "points", "gpu", "created_at")
+    list_display = ("exercise", "content_hash", "points", "gpu", "environment", "created_at")
     list_filter = ("gpu",)
     readonly_fields = [f.name for f in ExerciseVersion._meta.fields]
 
@@ -81,3 +81,17 @@ class BundleUploadAdmin(admin.ModelAdmin):
             for c in obj.report.get("checks", [])
         ]
         return format_html("<pre>{}</pre>", "\n".join(lines))
+
+
+@admin.register(SandboxEnvironment)
+class SandboxEnvironmentAdmin(admin.ModelAdmin):
+    """Read-only: workers write these when they start."""
+
+    list_display = ("name", "image", "registered_by", "updated_at")
+    readonly_fields = ("name", "image", "description", "heavy_modules", "packages", "registered_by", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
