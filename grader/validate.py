@@ -68,6 +68,10 @@ class ValidationReport:
         for check in self.checks:
             mark = "ok  " if check.ok else ("warn" if check.warning else "FAIL")
             lines.append(f"  [{mark}] {check.name}" + (f": {check.message}" if check.message else ""))
+        if self.reference and self.reference.get("image"):
+            preload = self.reference.get("preload_s")
+            imports = f", its heavy imports took {preload:.1f} s before the clock" if preload else ""
+            lines.append(f"  graded in {self.reference['environment']} ({self.reference['image']}{imports})")
         lines.append(f"{'valid' if self.ok else 'INVALID'} ({self.seconds:.1f} s)")
         return "\n".join(lines)
 
@@ -149,6 +153,9 @@ def _summary(result: GradeResult) -> dict[str, Any]:
         "max_score": result.max_score,
         "execution_time": result.execution_time,
         "output": result.output,
+        "environment": result.environment,
+        "image": result.image,
+        "preload_s": result.timings.get("preload"),
     }
 
 

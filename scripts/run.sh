@@ -36,6 +36,12 @@ for _ in $(seq 60); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.5
 done
+# The worker registers its environments (base, mi) before it is ready; exercises of an
+# environment no worker has registered are refused.
+for _ in $(seq 120); do
+  grep -q " ready\." var/log/worker.log 2>/dev/null && break
+  sleep 0.5
+done
 
 say "grading the shipped exercises through the API"
 manage submit_shipped --url "http://127.0.0.1:$PORT"
