@@ -170,6 +170,11 @@ def _print_result(submission: dict[str, Any]) -> None:
             print(f"  cell {cell['index']}: {cell['status']} {cell.get('ename', '')}: {cell.get('evalue', '')}")
             if cell.get("traceback"):
                 print("    " + cell["traceback"].replace("\n", "\n    "))
+    changes = result.get("notebook_changes") or []
+    if changes:
+        print("We adjusted your notebook before running it:")
+        for change in changes:
+            print(f"  - {change}")
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

@@ -120,6 +120,7 @@ def run(config: dict[str, Any]) -> None:
     with client.setup_kernel():
         _run_hidden(client, _NO_OUTPUT_HISTORY_CELL, 30)
         _run_hidden(client, _CAP_OUTPUT_CELL.format(limit=OUTPUT_LIMIT_CHARS), 30)
+        _run_hidden(client, "__import__('sandbox_runtime.headless', fromlist=['install']).install()", 30)
         report["preload_started"] = time.time()
         _preload(client, config.get("preload") or [], float(config.get("preload_timeout_s") or 0))
         # The learner's clock starts here: the environment's heavy imports are already paid for.

@@ -30,6 +30,11 @@
       html += `<div class="cell-error" data-cell="${c.index}"><p>Cell ${c.index}: ${esc(c.status)} ${esc(c.ename)}: ${esc(c.evalue)}</p>` +
         (c.traceback ? `<pre class="traceback">${esc(c.traceback)}</pre>` : "") + "</div>";
     }
+    const changes = r.notebook_changes || [];
+    if (changes.length) {
+      html += '<div class="notebook-changes"><p>We adjusted your notebook before running it:</p><ul>' +
+        changes.map(c => `<li>${esc(c)}</li>`).join("") + "</ul></div>";
+    }
     resultsEl.innerHTML = html;
   }
 
