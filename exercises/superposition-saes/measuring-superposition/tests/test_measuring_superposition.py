@@ -52,7 +52,7 @@ def test_interference_excludes_the_feature_itself(student):
         raise AssertionError("you included j = i; interference sums over the other features only")
     if torch.allclose(got, ((W.T @ W) ** 2).sum(1) - W.norm(dim=0) ** 4, rtol=1e-4):
         raise AssertionError("normalize feature i's direction first: (Ŵ_i · W_j)^2 with Ŵ_i = W_i / ||W_i||")
-    raise AssertionError(f"superposition_interference is wrong: got {got.tolist()}, expected {want.tolist()}")
+    raise AssertionError("superposition_interference is wrong: for each column i, the sum over j != i of (Ŵ_i · W_j)^2")
 
 
 @pytest.mark.points(2)
@@ -71,7 +71,9 @@ def test_dimensionality(student):
         raise AssertionError("the denominator sums over all j, the feature itself included")
     if torch.allclose(got, W.norm(dim=0) ** 2 / ((W.T @ W) ** 2).sum(1), rtol=1e-4):
         raise AssertionError("normalize feature i's direction first: (Ŵ_i · W_j)^2 with Ŵ_i = W_i / ||W_i||")
-    raise AssertionError(f"feature_dimensionality is wrong: got {got.tolist()}, expected {want.tolist()}")
+    raise AssertionError(
+        "feature_dimensionality is wrong: ||W_i||^2 / sum over all j of (Ŵ_i · W_j)^2, for each column i"
+    )
 
 
 @pytest.mark.points(1)
@@ -112,7 +114,8 @@ def test_dimensions_per_feature(student):
     )
     want = 3 / W.pow(2).sum().item()
     assert abs(float(got) - want) < 1e-4 * want, (
-        f"dimensions_per_feature gives {float(got):.5f}, expected n_hidden / ||W||_F^2 = {want:.5f}"
+        "dimensions_per_feature is wrong: n_hidden / ||W||_F^2 (the squared Frobenius norm: every entry of W squared "
+        "and summed)"
     )
 
 
