@@ -22,8 +22,9 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from induction_model import copy_task_batch, make_config, repeated_tokens  # noqa: E402
 from transformer_lens import HookedTransformer  # noqa: E402
+
+from induction_model import copy_task_batch, make_config, repeated_tokens  # noqa: E402
 
 SEED = 0
 STEPS = 700

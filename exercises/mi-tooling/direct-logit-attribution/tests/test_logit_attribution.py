@@ -1,199 +1,238 @@
-import importlib.util
-import inspect
+import sys
 from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
-DATA = Path(__file__).parent.parent / "data"
-_spec = importlib.util.spec_from_file_location("judge_attn_only", DATA / "model.py")
-M = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(M)
+sys.path.insert(0, str(Path(__file__).parent.parent / "data"))
+from induction_model import CONFIG, load_model, make_config, repeated_tokens  # noqa: E402
+from transformer_lens import HookedTransformer  # noqa: E402
 
-CONFIG_KEYS = tuple(inspect.signature(M.AttnOnly).parameters)
-SMALL = dict(d_vocab=13, n_ctx=9, d_model=10, n_layers=3, n_heads=3, d_head=4)
-
-
-def trained():
-    model = M.AttnOnly()
-    model.load_state_dict(load_file(DATA / "weights.safetensors"))
-    return model
+# Another model: 3 layers of 2 heads (7 components, not 9), d_vocab != d_model, a final LayerNorm (as
+# in GPT-2 loaded with its LayerNorm weights folded: LNPre) and positions added to the residual stream.
+OTHER = dict(
+    n_layers=3, n_heads=2, d_model=24, d_head=8, n_ctx=23, d_vocab=20,
+    normalization_type="LNPre", positional_embedding_type="standard",
+)  # fmt: skip
 
 
-def random_model(seed, **config):
-    model = M.AttnOnly(**config)
-    g = torch.Generator().manual_seed(seed)
+def random_model(seed, **overrides):
+    model = HookedTransformer(make_config(**overrides))
+    rng = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.5)  # biases too: none of them is zero
-    return model
+            p.copy_(torch.randn(p.shape, generator=rng) * 0.4)  # biases too: none of them is zero
+    return model.eval()
 
 
-def in_kernel(student, model, double=False):
-    remote = student.AttnOnly(**{k: getattr(model, k) for k in CONFIG_KEYS})
-    if double:
-        remote.double()
+def in_kernel(student, model, overrides):
+    # the same model in the learner's kernel, built with the notebook's own class
+    try:
+        build = student.HookedTransformer
+    except AssertionError:
+        raise AssertionError(
+            "your notebook must keep the setup cell (`from transformer_lens import HookedTransformer`): the tests "
+            "build models of other sizes with it"
+        ) from None
+    remote = build({**CONFIG, **overrides})
     remote.load_state_dict({k: v.detach().clone() for k, v in model.state_dict().items()})
+    remote.eval()
     return remote
 
 
+def trained_pair(student):
+    model = load_model()
+    return model, in_kernel(student, model, {})
+
+
 def random_tokens(seed, batch, pos, d_vocab):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, d_vocab, (batch, pos), generator=g)
+    tokens = torch.randint(1, d_vocab, (batch, pos), generator=torch.Generator().manual_seed(seed))
+    tokens[:, 0] = 0
+    return tokens
 
 
-def head_results(model, tokens):
-    out = {}
-    handles = [
-        b.attn.hook_result.register_forward_hook(lambda mod, i, o, layer=layer: out.__setitem__(layer, o.detach()))
-        for layer, b in enumerate(model.blocks)
-    ]
+def components(model, tokens, apply_ln=True):
+    # (n_layers * n_heads + 1, batch, pos, d_model) and the logits
     with torch.no_grad():
-        logits = model(tokens)
-    for h in handles:
-        h.remove()
-    return torch.stack([out[layer] for layer in range(len(model.blocks))], dim=2), logits
+        ran = model.run_with_cache(tokens)
+        logits, cache = ran
+        return cache.stack_head_results(layer=-1, incl_remainder=True, apply_ln=apply_ln), logits
 
 
-def expected(model, tokens):
-    results, logits = head_results(model, tokens)  # (batch, pos, layer, head, d_model)
-    with torch.no_grad():
-        nxt = tokens[:, 1:]
-        u = model.W_U.T[nxt]  # (batch, pos - 1, d_model)
-        heads = (results[:, :-1] * u[:, :, None, None, :]).sum(-1)
-        embed = (model.W_E[tokens[:, :-1]] * u).sum(-1)
-        b_O = torch.stack([b.attn.b_O for b in model.blocks]).sum(0)
-        bias = u @ b_O + model.b_U[nxt]
-        target_logit = logits[:, :-1].gather(-1, nxt[..., None])[..., 0]
-    return {"embed": embed, "heads": heads, "bias": bias}, target_logit, results, logits
+def through(stack, directions):
+    # stack (c, batch, pos - 1, d_model) . directions (batch, pos - 1, d_model)
+    return (stack * directions[None]).sum(-1)
 
 
-def get(student, remote, tokens, model):
-    attr = student.logit_attribution(remote, tokens)
-    assert isinstance(attr, dict), f"logit_attribution returned {type(attr).__name__}, expected a dict"
-    for key in ("embed", "heads", "bias"):
-        assert key in attr, f"no {key!r} in the returned dict (keys: {sorted(attr)})"
-        assert isinstance(attr[key], torch.Tensor), f"attr[{key!r}] is a {type(attr[key]).__name__}, expected a tensor"
-    b, p = tokens.shape
-    shapes = {"embed": (b, p - 1), "heads": (b, p - 1, model.n_layers, model.n_heads), "bias": (b, p - 1)}
-    for key, shape in shapes.items():
-        assert tuple(attr[key].shape) == shape, (
-            f"attr[{key!r}] has shape {tuple(attr[key].shape)}, expected {shape}: one value per position that has a "
-            "next token (pos - 1), and (n_layers, n_heads) for the heads"
+def close(a, b):
+    return a.shape == b.shape and torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-4)
+
+
+def shape_of(got, model, tokens):
+    assert isinstance(got, torch.Tensor), f"your function returned {type(got).__name__}, expected a tensor"
+    batch, pos = tokens.shape
+    n_heads = model.cfg.n_layers * model.cfg.n_heads
+    shape = (n_heads + 1, batch, pos - 1)
+    if tuple(got.shape) == (n_heads + 1, batch, pos):
+        raise AssertionError(
+            f"shape {tuple(got.shape)}: one value per position that has a next token, pos - 1 of them (the last "
+            "position predicts a token that is not in the sequence)"
         )
-    return attr
+    if tuple(got.shape) == (n_heads, batch, pos - 1):
+        raise AssertionError(
+            "one component is missing: after the n_layers * n_heads heads comes the remainder (embeddings and "
+            "biases), stack_head_results(..., incl_remainder=True)"
+        )
+    if tuple(got.shape) == (9, batch, pos - 1) and shape != (9, batch, pos - 1):
+        raise AssertionError(
+            f"shape {tuple(got.shape)} for a model of {model.cfg.n_layers} layers of {model.cfg.n_heads} heads: use "
+            "the model passed as an argument, not the global model of your notebook"
+        )
+    assert tuple(got.shape) == shape, (
+        f"shape {tuple(got.shape)}, expected (n_layers * n_heads + 1, batch, pos - 1) = {shape}"
+    )
+    return got
 
 
-def compare(got, want, key):
-    try:
-        torch.testing.assert_close(got[key], want[key].to(got[key].dtype), rtol=1e-4, atol=1e-4)
-    except AssertionError as exc:
-        raise AssertionError(f"attr[{key!r}] is wrong: {exc}") from None
-
-
-def check_heads(got, model, tokens, results):
-    """Compare with the reference; name the common mistake the learner's heads match, if any."""
+def directions(model, targets, wrong=None, rows=False):
+    # (batch, pos - 1, d_model): the unembedding column of each target (minus that of the wrong token);
+    # rows=True takes the rows of W_U instead, which only runs when d_model == d_vocab
+    unembed = model.W_U if rows else model.W_U.T
     with torch.no_grad():
-        u = model.W_U.T[tokens[:, 1:]]
-        if torch.allclose(got, (results[:, :-1] * u[:, :, None, None, :]).sum(-1), rtol=1e-4, atol=1e-4):
-            return
-        row = model.W_U[tokens[:, 1:]]  # rows of W_U: only runs because d_model == d_vocab here
-        if torch.allclose(got, (results[:, :-1] * row[:, :, None, None, :]).sum(-1), atol=1e-4):
+        return unembed[targets] if wrong is None else unembed[targets] - unembed[wrong]
+
+
+def diagnose(got, model, tokens, wrong=None):
+    # name the usual mistake that got matches, if any
+    stack, _ = components(model, tokens)
+    nxt, cur = tokens[:, 1:], tokens[:, :-1]
+    if close(got, through(stack[:, :, :-1], directions(model, cur, wrong))):
+        raise AssertionError(
+            f"{'logit_attribution' if wrong is None else 'logit_diff_attribution'}: "
+            "you attributed the logit of the token at p itself; position p predicts the next token, "
+            "tokens[:, p + 1]"
+        )
+    if close(got, through(stack[:, :, 1:], directions(model, nxt, wrong))):
+        raise AssertionError(
+            f"{'logit_attribution' if wrong is None else 'logit_diff_attribution'}: "
+            "you read the components at p + 1; the logit for tokens[:, p + 1] is read at position p, "
+            "so take positions 0 .. pos - 2 (stack[:, :, :-1])"
+        )
+    if model.cfg.d_model == model.cfg.d_vocab and close(
+        got, through(stack[:, :, :-1], directions(model, nxt, wrong, rows=True))
+    ):
+        raise AssertionError(
+            f"{'logit_attribution' if wrong is None else 'logit_diff_attribution'}: "
+            "you took rows of W_U (W_U[token]); W_U is (d_model, d_vocab) and a token's direction is the "
+            "column W_U[:, token]"
+        )
+    raw, _ = components(model, tokens, apply_ln=False)
+    if not close(raw, stack) and close(got, through(raw[:, :, :-1], directions(model, nxt, wrong))):
+        raise AssertionError(
+            f"{'logit_attribution' if wrong is None else 'logit_diff_attribution'}: "
+            "this model has a final LayerNorm and you left it out: stack_head_results(..., apply_ln=True) "
+            "scales each component as the final LayerNorm scales the whole residual stream"
+        )
+    if not close(raw, stack):
+        with torch.no_grad():
+            twice = model.run_with_cache(tokens)[1].apply_ln_to_stack(stack, layer=-1)
+        if close(got, through(twice[:, :, :-1], directions(model, nxt, wrong))):
             raise AssertionError(
-                "attr['heads'] is wrong: you took a row of W_U (W_U[token]); the unembedding of a token is the "
-                "column W_U[:, token]"
+                f"{'logit_attribution' if wrong is None else 'logit_diff_attribution'}: "
+                "you applied the final LayerNorm twice: cache.logit_attrs applies it itself, so give it a stack "
+                "made without apply_ln"
             )
-        same = model.W_U.T[tokens[:, :-1]]
-        if torch.allclose(got, (results[:, :-1] * same[:, :, None, None, :]).sum(-1), atol=1e-4):
-            raise AssertionError(
-                "attr['heads'] is wrong: you attributed the logit of the token at p itself; the target at p is "
-                "tokens[:, p + 1]"
-            )
-        if torch.allclose(got, (results[:, 1:] * u[:, :, None, None, :]).sum(-1), atol=1e-4):
-            raise AssertionError(
-                "attr['heads'] is wrong: you used the heads' outputs at p + 1; the logit for tokens[:, p + 1] is "
-                "read at position p"
-            )
+    heads = stack[:-1].reshape(model.cfg.n_layers, model.cfg.n_heads, *stack.shape[1:]).transpose(0, 1)
+    reordered = torch.cat([heads.flatten(0, 1), stack[-1:]])
+    if close(got, through(reordered[:, :, :-1], directions(model, nxt, wrong))):
+        raise AssertionError(
+            f"{'logit_attribution' if wrong is None else 'logit_diff_attribution'}: "
+            "your heads are in the order (head, layer); list them layer by layer, L0H0, L0H1, ..., as "
+            "stack_head_results does"
+        )
+
+
+def check_attribution(student, model, remote, tokens):
+    got = shape_of(student.logit_attribution(remote, tokens), model, tokens)
+    stack, logits = components(model, tokens)
+    nxt = tokens[:, 1:]
+    if close(got, through(stack[:, :, :-1], directions(model, nxt))):
+        return
+    diagnose(got, model, tokens)
+    with torch.no_grad():
+        target = logits[:, :-1].gather(-1, nxt[..., None])[..., 0] - model.b_U[nxt]
+    if not close(got.sum(0), target):
+        raise AssertionError(
+            "logit_attribution does not add up: summed over the components, plus b_U of the next token, it should be "
+            "the logit that the model gives to the next token"
+        )
     raise AssertionError(
-        "attr['heads'] is wrong: take each head's output at p (hook_result) dotted with the unembedding column of "
-        "tokens[:, p + 1]"
+        "logit_attribution adds up but splits the logit wrongly between the components: heads in the order of "
+        "stack_head_results, then the remainder"
+    )
+
+
+def check_diff(student, model, remote, tokens, wrong):
+    got = shape_of(student.logit_diff_attribution(remote, tokens, wrong), model, tokens)
+    stack, _ = components(model, tokens)
+    nxt = tokens[:, 1:]
+    want = through(stack[:, :, :-1], directions(model, nxt, wrong))
+    if close(got, want):
+        return
+    if close(got, -want):
+        raise AssertionError(
+            "logit_diff_attribution has the wrong sign: it is logit(right next token) - logit(wrong token)"
+        )
+    if close(got, through(stack[:, :, :-1], directions(model, nxt))):
+        raise AssertionError(
+            "logit_diff_attribution ignores the wrong tokens: the direction is W_U[:, right] - W_U[:, wrong]"
+        )
+    diagnose(got, model, tokens, wrong)
+    raise AssertionError(
+        "logit_diff_attribution is wrong: each component at p, dotted with "
+        "W_U[:, tokens[:, p + 1]] - W_U[:, wrong[:, p]]"
     )
 
 
 @pytest.mark.points(3)
-def test_heads_on_the_trained_model(student):
-    model = trained()
-    tokens = random_tokens(1, 3, 25, 64)
-    got = get(student, in_kernel(student, model), tokens, model)
-    _, _, results, _ = expected(model, tokens)
-    check_heads(got["heads"], model, tokens, results)
+def test_logit_attribution_on_the_trained_model(student):
+    model, remote = trained_pair(student)
+    check_attribution(student, model, remote, random_tokens(41, 3, 25, 64))
+    check_attribution(student, model, remote, repeated_tokens(2, 12, seed=42))
 
 
-@pytest.mark.points(2)
-def test_embedding_term_has_no_positions(student):
-    model = trained()
-    tokens = random_tokens(2, 2, 17, 64)
-    got = get(student, in_kernel(student, model), tokens, model)
-    want, *_ = expected(model, tokens)
-    with torch.no_grad():
-        u = model.W_U.T[tokens[:, 1:]]
-        with_pos = ((model.W_E[tokens[:, :-1]] + model.W_pos[: tokens.shape[1] - 1]) * u).sum(-1)
-    assert not torch.allclose(got["embed"], with_pos, atol=1e-4), (
-        "attr['embed'] includes W_pos: in this model positions are added to the queries and keys only "
-        "(shortformer), never to the residual stream"
-    )
-    compare(got, want, "embed")
-
-
-@pytest.mark.points(2)
-def test_bias_term_includes_every_b_O_and_b_U(student):
-    model = random_model(3, **SMALL)
-    tokens = random_tokens(3, 2, 8, SMALL["d_vocab"])
-    got = get(student, in_kernel(student, model), tokens, model)
-    want, *_ = expected(model, tokens)
-    compare(got, want, "bias")
-
-
-@pytest.mark.points(2)
-def test_everything_adds_up_on_another_model(student):
-    model = random_model(4, **SMALL)
-    tokens = random_tokens(4, 3, 9, SMALL["d_vocab"])
-    got = get(student, in_kernel(student, model), tokens, model)
-    want, target_logit, _, _ = expected(model, tokens)
-    total = got["embed"] + got["heads"].sum((-1, -2)) + got["bias"]
-    try:
-        torch.testing.assert_close(total, target_logit, rtol=1e-4, atol=1e-4)
-    except AssertionError as exc:
-        raise AssertionError(
-            "embed + heads.sum() + bias is not the logit of the next token (3 layers, 3 heads, every bias non-zero): "
-            f"{exc}"
-        ) from None
-    for key in ("embed", "heads", "bias"):
-        compare(got, want, key)
+@pytest.mark.points(3)
+def test_logit_attribution_with_a_final_layernorm_and_other_sizes(student):
+    model = random_model(43, **OTHER)
+    remote = in_kernel(student, model, OTHER)
+    check_attribution(student, model, remote, random_tokens(43, 2, 9, 20))
 
 
 @pytest.mark.points(1)
-def test_batch_of_one_and_two_tokens(student):
-    model = random_model(5, **SMALL)
-    tokens = random_tokens(5, 1, 2, SMALL["d_vocab"])  # a single position has a next token
-    got = get(student, in_kernel(student, model), tokens, model)
-    want, *_ = expected(model, tokens)
-    for key in ("embed", "heads", "bias"):
-        compare(got, want, key)
+def test_logit_attribution_batch_of_one_and_two_tokens(student):
+    model = random_model(44, **OTHER)
+    remote = in_kernel(student, model, OTHER)
+    check_attribution(student, model, remote, random_tokens(44, 1, 2, 20))  # a single position has a next token
 
 
-@pytest.mark.points(1)
-def test_keeps_float64(student):
-    model = random_model(6, **SMALL).double()
-    remote = in_kernel(student, model, double=True)
-    tokens = random_tokens(6, 2, 6, SMALL["d_vocab"])
-    got = get(student, remote, tokens, model)
-    for key in ("embed", "heads", "bias"):
-        assert got[key].dtype == torch.float64, (
-            f"attr[{key!r}] is {got[key].dtype} for a float64 model: do not create float32 tensors, follow the "
-            "model's dtype"
-        )
-    want, *_ = expected(model, tokens)
-    for key in ("embed", "heads", "bias"):
-        compare(got, want, key)
+def wrong_for(tokens, d_vocab, seed):
+    # wrong tokens, never the right next one
+    nxt = tokens[:, 1:]
+    shift = torch.randint(1, d_vocab, nxt.shape, generator=torch.Generator().manual_seed(seed))
+    return (nxt + shift) % d_vocab
+
+
+@pytest.mark.points(2)
+def test_logit_diff_attribution_on_the_trained_model(student):
+    model, remote = trained_pair(student)
+    tokens = repeated_tokens(2, 14, seed=45)
+    check_diff(student, model, remote, tokens, wrong_for(tokens, 64, 45))
+    check_diff(student, model, remote, tokens, tokens[:, :-1].clone())  # "repeat the current token"
+
+
+@pytest.mark.points(2)
+def test_logit_diff_attribution_with_a_final_layernorm_and_other_sizes(student):
+    model = random_model(46, **OTHER)
+    remote = in_kernel(student, model, OTHER)
+    tokens = random_tokens(46, 3, 7, 20)
+    check_diff(student, model, remote, tokens, wrong_for(tokens, 20, 46))

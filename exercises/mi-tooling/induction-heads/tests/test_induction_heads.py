@@ -1,138 +1,118 @@
-import importlib.util
-import inspect
+import sys
 from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
-DATA = Path(__file__).parent.parent / "data"
-_spec = importlib.util.spec_from_file_location("judge_attn_only", DATA / "model.py")
-M = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(M)
+sys.path.insert(0, str(Path(__file__).parent.parent / "data"))
+from induction_model import CONFIG, load_model, make_config, repeated_tokens  # noqa: E402
+from transformer_lens import HookedTransformer  # noqa: E402
 
-CONFIG_KEYS = tuple(inspect.signature(M.AttnOnly).parameters)
-SMALL = dict(d_vocab=17, n_ctx=15, d_model=12, n_layers=3, n_heads=3, d_head=4)
+# Another size (3 layers of 3 heads, 20 token ids), so hard-coded shapes show.
+SMALL = dict(n_layers=3, n_heads=3, d_model=24, d_head=8, n_ctx=23, d_vocab=20)
 
 
-def trained():
-    model = M.AttnOnly()
-    model.load_state_dict(load_file(DATA / "weights.safetensors"))
-    return model
-
-
-def random_model(seed, **config):
-    model = M.AttnOnly(**config)
+def random_model(seed, **overrides):
+    model = HookedTransformer(make_config(**overrides))
     rng = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=rng))
-    return model
+            p.copy_(torch.randn(p.shape, generator=rng) * 0.4)  # peaked patterns: the stripes differ
+    return model.eval()
 
 
-def in_kernel(student, model):
-    remote = student.AttnOnly(**{k: getattr(model, k) for k in CONFIG_KEYS})
+def in_kernel(student, model, overrides):
+    # the same model in the learner's kernel, built with the notebook's own class
+    try:
+        build = student.HookedTransformer
+    except AssertionError:
+        raise AssertionError(
+            "your notebook must keep the setup cell (`from transformer_lens import HookedTransformer`): the tests "
+            "build models of other sizes with it"
+        ) from None
+    remote = build({**CONFIG, **overrides})
     remote.load_state_dict({k: v.detach().clone() for k, v in model.state_dict().items()})
+    remote.eval()
     return remote
 
 
-def doubled(seed, batch, n, d_vocab):
-    gen = torch.Generator().manual_seed(seed + 1000)
-    body = torch.randint(1, d_vocab, (batch, n), generator=gen)
-    return torch.cat([torch.zeros(batch, 1, dtype=torch.long), body, body], dim=1)
+def trained_pair(student):
+    model = load_model()
+    return model, in_kernel(student, model, {})
 
 
 def patterns(model, tokens):
-    out = {}
-    handles = [
-        b.attn.hook_pattern.register_forward_hook(lambda mod, i, o, layer=layer: out.__setitem__(layer, o.detach()))
-        for layer, b in enumerate(model.blocks)
-    ]
+    # (batch, layer, head, query_pos, key_pos)
     with torch.no_grad():
-        model(tokens)
-    for h in handles:
-        h.remove()
-    return torch.stack([out[layer] for layer in range(len(model.blocks))], dim=1)  # (batch, layer, head, q, k)
+        _, cache = model.run_with_cache(tokens)
+    return torch.stack([cache["attn", layer] for layer in range(model.cfg.n_layers)], dim=1)
 
 
 def stripe(pattern, offset, dests):
-    """Mean over batch and destinations of the attention from p to p - offset."""
-    dests = torch.as_tensor(dests)
+    # the mean over the batch and the destinations p of the attention from p to p - offset
+    dests = torch.as_tensor(list(dests))
     return pattern[..., dests, dests - offset].mean(dim=(0, -1))
 
 
-def prev_reference(model, tokens):
-    return stripe(patterns(model, tokens), 1, range(1, tokens.shape[1]))
-
-
-def induction_reference(model, tokens):
-    n = (tokens.shape[1] - 1) // 2
-    return stripe(patterns(model, tokens), n - 1, range(n + 1, 2 * n + 1))
-
-
 def close(a, b):
-    return torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-5)
+    return a.shape == b.shape and torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.points(1)
-def test_attention_patterns_stack_every_layer(student):
-    model = random_model(1, **SMALL)
-    tokens = doubled(1, 2, 5, SMALL["d_vocab"])
-    got = student.attention_patterns(in_kernel(student, model), tokens)
-    assert isinstance(got, torch.Tensor), f"attention_patterns returned {type(got).__name__}, expected a tensor"
-    want = patterns(model, tokens)
-    assert got.shape == want.shape, (
-        f"attention_patterns gave shape {tuple(got.shape)}, expected (batch, n_layers, n_heads, query_pos, key_pos) = "
-        f"{tuple(want.shape)}"
+def check_scores(got, model, prev):
+    assert isinstance(got, torch.Tensor), (
+        f"{'previous_token_scores' if prev else 'induction_scores'} returned {type(got).__name__}, expected a tensor"
     )
-    assert close(got, want), "attention_patterns does not hold the hook_pattern outputs, layer by layer"
-
-
-@pytest.mark.points(2)
-def test_previous_token_scores(student):
-    for model, tokens in (
-        (trained(), doubled(2, 4, 16, 64)),
-        (random_model(2, **SMALL), doubled(3, 3, 7, SMALL["d_vocab"])),
-    ):
-        shape = (model.n_layers, model.n_heads)
-        got = student.previous_token_scores(in_kernel(student, model), tokens)
-        assert isinstance(got, torch.Tensor), f"previous_token_scores returned {type(got).__name__}, expected a tensor"
-        assert tuple(got.shape) == shape, (
-            f"previous_token_scores gave shape {tuple(got.shape)}, expected (n_layers, n_heads) = {shape}"
-        )
-        if close(got, prev_reference(model, tokens)):
-            continue
-        pattern = patterns(model, tokens)
-        pos = tokens.shape[1]
-        if close(got, stripe(pattern, 0, range(pos))):
-            raise AssertionError(
-                "you scored attention to the current position; a previous-token head attends from p to p - 1"
-            )
-        if close(got, pattern.diagonal(offset=1, dim1=-2, dim2=-1).mean(dim=(0, -1))):
-            raise AssertionError(
-                "your scores read pattern[..., p, p + 1]: the last two axes are (query, key), so use offset -1"
-            )
-        if close(got, stripe(pattern, 1, range(1, pos)) * (pos - 1) / pos):
-            raise AssertionError(
-                "you divided by pos; position 0 has no previous token, average over the pos - 1 positions 1..pos-1"
-            )
+    shape = (model.cfg.n_layers, model.cfg.n_heads)
+    if tuple(got.shape) == (2, 4) and shape != (2, 4):
         raise AssertionError(
-            "previous_token_scores is wrong: average pattern[b, l, h, p, p - 1] over the batch and p = 1 .. pos - 1"
+            f"{'previous_token_scores' if prev else 'induction_scores'} gave shape (2, 4) for a model with "
+            f"{shape[0]} layers of {shape[1]} heads: use the model passed as an argument (and model.cfg.n_layers), "
+            "not the global model of your notebook"
         )
-
-
-def check_induction(student, model, tokens):
-    shape = (model.n_layers, model.n_heads)
-    got = student.induction_scores(in_kernel(student, model), tokens)
-    assert isinstance(got, torch.Tensor), f"induction_scores returned {type(got).__name__}, expected a tensor"
     assert tuple(got.shape) == shape, (
-        f"induction_scores gave shape {tuple(got.shape)}, expected (n_layers, n_heads) = {shape}"
+        f"{'previous_token_scores' if prev else 'induction_scores'} gave shape {tuple(got.shape)}, expected "
+        f"(n_layers, n_heads) = {shape}: average over the batch and the positions, and keep one score per layer "
+        "and head"
     )
-    if close(got, induction_reference(model, tokens)):
+    return got
+
+
+def check_previous(student, model, remote, tokens):
+    got = check_scores(student.previous_token_scores(remote, tokens), model, prev=True)
+    pattern = patterns(model, tokens)
+    pos = tokens.shape[1]
+    if close(got, stripe(pattern, 1, range(1, pos))):
         return
+    if close(got, stripe(pattern, 0, range(pos))):
+        raise AssertionError(
+            "you scored attention to the current position; a previous-token head attends from p to p - 1"
+        )
+    if close(got, torch.zeros_like(got)):
+        raise AssertionError(
+            "all your scores are 0: the last two axes of the pattern are (query, key), so the previous-token "
+            "stripe is pattern[..., p, p - 1] (diagonal offset -1), and the future is masked"
+        )
+    if close(got, stripe(pattern, 1, range(1, pos)) * (pos - 1) / pos):
+        raise AssertionError(
+            "you divided by pos; position 0 (BOS) has no previous token: average over the pos - 1 "
+            "positions 1 .. pos - 1"
+        )
+    if close(got, stripe(pattern, 1, range(2, pos))):
+        raise AssertionError(
+            "you left out position 1: its previous token is BOS at 0, and that counts; average over p = 1 .. pos - 1"
+        )
+    raise AssertionError(
+        "previous_token_scores is wrong: average pattern[b, head, p, p - 1] over the batch and p = 1 .. pos - 1"
+    )
+
+
+def check_induction(student, model, remote, tokens):
+    got = check_scores(student.induction_scores(remote, tokens), model, prev=False)
     n = (tokens.shape[1] - 1) // 2
     pattern = patterns(model, tokens)
     second = range(n + 1, 2 * n + 1)
+    if close(got, stripe(pattern, n - 1, second)):
+        return
     if close(got, stripe(pattern, n, second)):
         raise AssertionError(
             "you scored attention to the previous occurrence of the current token (p - n); an induction head "
@@ -140,56 +120,92 @@ def check_induction(student, model, tokens):
         )
     if close(got, stripe(pattern, n - 2, second)):
         raise AssertionError("off by one: the token after the previous occurrence is at p - n + 1, not p - n + 2")
-    if close(got, pattern.diagonal(offset=-(n - 1), dim1=-2, dim2=-1).mean(dim=(0, -1))):
+    if close(got, stripe(pattern, n - 1, range(n, 2 * n))):
+        raise AssertionError(
+            "your destinations are one position early: with BOS at position 0 the second copy is at "
+            "positions n + 1 .. 2n"
+        )
+    if close(got, stripe(pattern, n - 1, range(n - 1, 2 * n + 1))):
         raise AssertionError(
             "you averaged the whole diagonal, which also has two destinations in the first copy; "
             "average over the n positions of the second copy only"
         )
+    if close(got, torch.zeros_like(got)):
+        raise AssertionError(
+            "all your scores are 0: the last two axes of the pattern are (query, key), and keys after the "
+            "query are masked; read pattern[..., p, p - n + 1]"
+        )
     raise AssertionError(
-        "induction_scores is wrong: average pattern[b, l, h, p, p - n + 1] over the batch and p = n + 1 .. 2n"
+        "induction_scores is wrong: average pattern[b, head, p, p - n + 1] over the batch and p = n + 1 .. 2n"
     )
+
+
+@pytest.mark.points(2)
+def test_previous_token_scores_on_the_trained_model(student):
+    model, remote = trained_pair(student)
+    check_previous(student, model, remote, repeated_tokens(5, 16, seed=11))
+    check_previous(student, model, remote, torch.randint(1, 64, (3, 20), generator=torch.Generator().manual_seed(3)))
+
+
+@pytest.mark.points(2)
+def test_previous_token_scores_other_sizes_and_batch_of_one(student):
+    model = random_model(12, **SMALL)
+    remote = in_kernel(student, model, SMALL)
+    check_previous(student, model, remote, repeated_tokens(1, 7, 20, seed=12))
+    check_previous(student, model, remote, repeated_tokens(4, 5, 20, seed=13))
 
 
 @pytest.mark.points(3)
 def test_induction_scores_on_the_trained_model(student):
-    check_induction(student, trained(), doubled(4, 6, 16, 64))
+    model, remote = trained_pair(student)
+    check_induction(student, model, remote, repeated_tokens(6, 16, seed=14))
+
+
+@pytest.mark.points(3)
+def test_induction_scores_other_sizes_odd_n_and_batch_of_one(student):
+    model = random_model(15, **SMALL)
+    remote = in_kernel(student, model, SMALL)
+    check_induction(student, model, remote, repeated_tokens(1, 7, 20, seed=15))
+    check_induction(student, model, remote, repeated_tokens(3, 11, 20, seed=16))
+    trained, trained_remote = trained_pair(student)
+    check_induction(student, trained, trained_remote, repeated_tokens(2, 9, seed=17))
+
+
+def expected_heads(scores, threshold):
+    pairs = [(layer, head) for layer in range(scores.shape[0]) for head in range(scores.shape[1])]
+    return sorted((lh for lh in pairs if scores[lh] > threshold), key=lambda lh: -scores[lh].item())
+
+
+def as_pairs(got):
+    assert isinstance(got, (list, tuple)), f"heads_above returned {type(got).__name__}, expected a list"
+    pairs = []
+    for item in got:
+        assert isinstance(item, (list, tuple)) and len(item) == 2, (
+            "heads_above should return (layer, head) pairs; one item is not a pair"
+        )
+        assert all(isinstance(x, int) or (isinstance(x, torch.Tensor) and x.numel() == 1) for x in item), (
+            "each (layer, head) pair should hold two integers"
+        )
+        pairs.append(tuple(int(x) for x in item))
+    return pairs
 
 
 @pytest.mark.points(2)
-def test_induction_scores_other_sizes_odd_half_and_batch_of_one(student):
-    check_induction(student, random_model(5, **SMALL), doubled(5, 1, 7, SMALL["d_vocab"]))
-    check_induction(student, trained(), doubled(6, 2, 9, 64))
-
-
-@pytest.mark.points(2)
-def test_find_induction_heads_filters_and_sorts(student):
-    model = trained()
-    remote = in_kernel(student, model)
-    tokens = doubled(7, 8, 16, 64)
-    scores = induction_reference(model, tokens)
-    ranked = sorted(((layer, h) for layer in range(2) for h in range(4)), key=lambda lh: -scores[lh].item())
-    for threshold in (0.4, float(scores[1].median())):
-        got = student.find_induction_heads(remote, tokens, threshold)
-        assert isinstance(got, (list, tuple)), f"find_induction_heads returned {type(got).__name__}, expected a list"
-        got = [tuple(int(x) for x in h) for h in got]
-        want = [lh for lh in ranked if scores[lh] > threshold]
+def test_heads_above_filters_sorts_and_keeps_layer_head_order(student):
+    rng = torch.Generator().manual_seed(18)
+    scores = torch.rand(3, 5, generator=rng)  # 3 layers of 5 heads: (layer, head) != (head, layer)
+    for threshold in (0.5, float(scores.flatten().sort().values[9])):
+        got = as_pairs(student.heads_above(scores, threshold))
+        want = expected_heads(scores, threshold)
+        if sorted(got) == sorted((h, layer) for layer, h in want) and sorted(got) != sorted(want):
+            raise AssertionError("your pairs are (head, layer); return (layer, head)")
+        if len(got) == len(want) + 1 and set(want) < set(got):
+            raise AssertionError("a head whose score equals the threshold is not above it: use >, not >=")
         assert sorted(got) == sorted(want), (
-            f"with threshold {threshold:.3f} you found {got}, expected the heads {sorted(want)}"
+            f"with a (3, 5) score tensor (3 layers of 5 heads) and threshold {threshold:.3f} you returned "
+            f"{len(got)} heads, expected {len(want)}, or other heads: every (layer, head) whose score is above the "
+            "threshold"
         )
-        assert got == want, (
-            f"with threshold {threshold:.3f} the heads are right but the order {got} is not: highest score first"
-        )
-
-
-@pytest.mark.points(1)
-def test_repeated_tokens_seeds_and_vocabulary(student):
-    a = student.repeated_tokens(4, 6, 10, 3)
-    b = student.repeated_tokens(4, 6, 10, 3)
-    c = student.repeated_tokens(4, 6, 10, 4)
-    assert isinstance(a, torch.Tensor), f"repeated_tokens returned {type(a).__name__}, expected a tensor"
-    assert a.shape == (4, 13), f"shape {tuple(a.shape)} for batch 4, half_len 6, expected (4, 13)"
-    assert torch.equal(a, b), "the same seed must give the same tokens"
-    assert not torch.equal(a, c), "different seeds should give different tokens"
-    assert ((a[:, 1:] >= 1) & (a[:, 1:] < 10)).all(), "with d_vocab = 10 the random tokens come from 1..9"
-    assert len({tuple(row.tolist()) for row in a}) == 4, "every row should be a different random sequence"
-    assert torch.equal(a[:, 1:7], a[:, 7:]) and (a[:, 0] == 0).all(), "BOS, then the half, then the same half again"
+        assert got == want, "the heads are right but not in order: highest score first"
+    empty = as_pairs(student.heads_above(scores, 2.0))
+    assert empty == [], "with no score above the threshold, return an empty list"
