@@ -116,18 +116,22 @@ def _normalize(nb: dict[str, Any], changes: _Changes) -> dict[str, Any]:
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             cells.append(cell)  # left for the schema check to refuse, with its usual message
             continue
-        source = _joined(cell.get("source", ""))
         cell_id = cell.get("id")
         if not isinstance(cell_id, str) or not _CELL_ID.match(cell_id) or cell_id in ids:
             cell_id = _new_id(index, ids)
         ids.add(cell_id)
-        clean: dict[str, Any] = {"cell_type": cell["cell_type"], "id": cell_id, "metadata": {}, "source": source}
+        # Editors always write these keys; one that is missing stays missing, for the schema
+        # check to refuse as before (a notebook is not made up where it has nothing).
+        clean: dict[str, Any] = {"cell_type": cell["cell_type"], "id": cell_id}
+        clean.update({"metadata": {}} if "metadata" in cell else {})
+        if "source" in cell:
+            clean["source"] = _joined(cell["source"])
         if cell["cell_type"] == "code":
             if cell.get("outputs"):
                 with_outputs += 1
-            if isinstance(source, str):
-                source = _code_source(index, source, _tags(cell), changes)
-            clean.update(source=source, outputs=[], execution_count=None)
+            if isinstance(clean.get("source"), str):
+                clean["source"] = _code_source(index, clean["source"], _tags(cell), changes)
+            clean.update({key: default for key, default in (("outputs", []), ("execution_count", None)) if key in cell})
         cells.append(clean)
     if with_outputs:
         changes.add(f"The saved outputs of {with_outputs} cell(s) were dropped: your code was run afresh.")

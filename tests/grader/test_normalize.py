@@ -268,6 +268,21 @@ def test_many_changes_are_capped():
             "does not follow nbformat 4 at source: 1 is not valid",
         ),
         (
+            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}).encode(),
+            "does not follow nbformat 4",
+        ),
+        (
+            json.dumps(
+                {
+                    "nbformat": 4,
+                    "nbformat_minor": 4,
+                    "metadata": {},
+                    "cells": [{"cell_type": "markdown", "metadata": {}}],
+                }
+            ).encode(),
+            "does not follow nbformat 4",
+        ),
+        (
             json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "sql"}]}).encode(),
             "does not follow nbformat 4 at cells/0",
         ),
