@@ -10,15 +10,16 @@ imported before). What it does:
 - ``from google.colab import drive`` (``files``, ``output``, ``userdata``...) gives stand-ins
   that print a note (colab_stub.py), while the checks notebooks use to decide whether they run
   in Colab still say no: ``"google.colab" in sys.modules`` is False, ``import google.colab``
-  raises ModuleNotFoundError, ``importlib.util.find_spec("google.colab")`` finds nothing. Why
-  both: notebooks guard Colab-only setup (``%pip``, ``drive.mount``) behind such a check, and
-  libraries (plotly, tqdm, transformers) probe the same way to pick Colab renderers, so the check
-  must answer "not Colab"; but a learner who wrote Colab code unguarded should not lose the
-  whole cell to an ImportError. Only the ``from ... import`` form reaches the stand-ins: a
-  wrapper of ``builtins.__import__`` answers it without any module being registered anywhere,
-  and every other way to import or look for ``google.colab`` meets the real (absent) thing.
-  The one check it fools is ``try: from google.colab import x`` used as a test, which then
-  runs the guarded Colab setup against the stand-ins.
+  raises ModuleNotFoundError, ``importlib.util.find_spec("google.colab")`` finds nothing (or
+  raises for the missing ``google`` package, as anywhere outside Colab). Why both: notebooks
+  guard Colab-only setup (``%pip``, ``drive.mount``) behind such a check, and some libraries
+  probe the same way to pick Colab renderers, so the check must answer "not Colab"; but a
+  learner who wrote Colab code unguarded should not lose the whole cell to an ImportError.
+  Only the ``from ... import`` form reaches the stand-ins: a wrapper of ``builtins.__import__``
+  answers it without any module being registered anywhere, and every other way to import or
+  look for ``google.colab`` meets the real (absent) thing. The one check it fools is
+  ``try: from google.colab import x`` used as a test, which then runs the guarded Colab setup
+  against the stand-ins.
 - ``input()``, ``getpass.getpass()`` and reads of ``sys.stdin`` raise ``NoInputError`` (an
   EOFError, which careful code already handles) with a message saying why, instead of waiting.
 - matplotlib: ``plt.show()`` draws nowhere and closes the figures, as Jupyter's inline backend
