@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.bundle import Bundle, content_files, load_bundle
-from grader.notebook import InvalidNotebook, parse_notebook
+from grader.normalize import prepare
+from grader.notebook import InvalidNotebook
 from grader.result import GradeResult, ReportError, Verdict, parse_cells, parse_tests
 
 log = logging.getLogger(__name__)
@@ -120,7 +122,7 @@ def grade(
     settings = settings or EngineSettings.from_env()
     limits = bundle.limits
     try:
-        nb = parse_notebook(notebook, limits)
+        prepared = prepare(notebook, limits)
     except InvalidNotebook as exc:
         return GradeResult.failure(
             Verdict.INVALID_NOTEBOOK, f"Your notebook could not be read: {exc}.", max_score=bundle.points
@@ -151,7 +153,7 @@ def grade(
     tests = {p.relative_to(bundle.path).as_posix(): p for p in content_files(bundle.tests_dir)}
     job = driver.SandboxJob(
         image=image,
-        notebook=json.dumps(nb).encode(),
+        notebook=json.dumps(prepared.notebook).encode(),
         kernel_files=data,
         judge_files=tests | {f"data/{name}": path for name, path in data.items()},
         limits=limits,
@@ -162,7 +164,8 @@ def grade(
         preload_timeout_s=described.preload_timeout_s,
     )
     outcome = driver.run(job)
-    return assemble(bundle, outcome, time.monotonic() - started, device).with_environment(bundle.environment, image)
+    result = assemble(bundle, outcome, time.monotonic() - started, device)
+    return dataclasses.replace(result, notebook_changes=list(prepared.changes)).with_environment(bundle.environment, image)
 
 
 def _device_for(bundle: Bundle, settings: EngineSettings) -> tuple[str, tuple[str, ...]]:

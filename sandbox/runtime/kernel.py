@@ -28,6 +28,7 @@ TRACEBACKS_TOTAL_CHARS = 60000
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 _RULE = re.compile(r"^-{20,}\n?", re.M)  # IPython's line of dashes above the exception
 _CELL_REF = re.compile(r"Cell In\[(\d+)\]")
+_GRADER_FRAME = re.compile(r"^File \S*/sandbox_runtime/")
 
 # Run before the learner's first cell: printing gigabytes should cost the learner their output,
 # not the grader its memory. IPython keeps every cell's output in its history (`_tee`, which also
@@ -198,6 +199,8 @@ def learner_traceback(frames: list[str], count_to_index: dict[int, int], work: s
             continue
         if "\n" not in frame.strip() and "Traceback (most recent call last)" in frame:
             frame = " ".join(frame.split())  # IPython pads this header to the terminal's width
+        if _GRADER_FRAME.match(frame):
+            continue  # the grader's own import wrapper (headless.py): neither the learner's nor a library
         library = frame.startswith("File ") and not frame.startswith(f"File {work}/")
         if library:
             hidden += 1

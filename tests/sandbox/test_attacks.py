@@ -125,7 +125,8 @@ def test_allocating_all_memory_inside_a_test_call(add_bundle, sandbox_settings):
 def test_fork_bomb(add_bundle, sandbox_settings):
     nb = notebook(WRONG_ADD, "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass")
     result = _grade(add_bundle, nb, sandbox_settings)
-    assert result.verdict in (Verdict.TIMEOUT, Verdict.CRASHED)
+    # Contained by the PID limit; with torch preloaded the forks' copied pages may hit memory first.
+    assert result.verdict in (Verdict.TIMEOUT, Verdict.CRASHED, Verdict.MEMORY_EXCEEDED)
     assert result.score == 0
 
 

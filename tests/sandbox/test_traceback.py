@@ -42,3 +42,14 @@ def test_a_huge_traceback_keeps_its_end():
     text = learner_traceback(frames, {1: 0}, "/tmp/work")
     assert len(text) <= TRACEBACK_CHARS + 10
     assert text.startswith("Cell 0, line 0") and "[...]" in text and text.endswith("RecursionError: too deep")
+
+
+def test_the_graders_import_wrapper_is_neither_shown_nor_counted():
+    frames = [
+        f"Cell {RED}In[1]{RESET}, line 1\n----> 1 import missing_pkg",
+        f"File {RED}/opt/runtime/sandbox_runtime/headless.py:88{RESET}, in _import(name)\n----> 88 return real(name)",
+        f"{RED}ModuleNotFoundError{RESET}: No module named 'missing_pkg'",
+    ]
+    text = learner_traceback(frames, {1: 0}, "/tmp/work")
+    assert "headless" not in text and "frame(s) inside libraries" not in text
+    assert text == "Cell 0, line 1\n----> 1 import missing_pkg\n\nModuleNotFoundError: No module named 'missing_pkg'"
