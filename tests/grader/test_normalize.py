@@ -14,7 +14,7 @@ from grader.limits import DEFAULT_LIMITS
 from grader.normalize import INSTALL, SKIPPED_MARK, PreparedNotebook, prepare
 from grader.notebook import InvalidNotebook
 from tests.conftest import notebook
-from tests.notebooks import colab_notebook, jupyterlab_notebook
+from tests.notebooks import MALFORMED, colab_notebook, jupyterlab_notebook
 
 
 def _prepare(nb: dict[str, Any] | bytes) -> PreparedNotebook:
@@ -243,55 +243,7 @@ def test_many_changes_are_capped():
     assert prepared.changes[-1] == "... and 60 more lines or cells skipped the same way."
 
 
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        (b"", "not valid JSON at line 1"),
-        (codecs.BOM_UTF8, "not valid JSON at line 1"),
-        (b"\xff\xfe{}", "not UTF-8 text"),
-        (b"[1, 2]", "not a notebook"),
-        (b'{"nbformat": 4, "cells": [' + b"[" * 100000 + b"]", "not valid JSON"),
-        (json.dumps({"nbformat": "4", "cells": []}).encode(), "nbformat '4' is not supported"),
-        (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "nbformat 3 is not supported"),
-        (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": {}}).encode(), "no 'cells' list"),
-        (
-            json.dumps(
-                {
-                    "nbformat": 4,
-                    "nbformat_minor": 5,
-                    "metadata": {},
-                    "cells": [
-                        {"cell_type": "code", "source": 1, "metadata": {}, "outputs": [], "execution_count": None}
-                    ],
-                }
-            ).encode(),
-            "does not follow nbformat 4 at source: 1 is not valid",
-        ),
-        (
-            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}).encode(),
-            "does not follow nbformat 4",
-        ),
-        (
-            json.dumps(
-                {
-                    "nbformat": 4,
-                    "nbformat_minor": 4,
-                    "metadata": {},
-                    "cells": [{"cell_type": "markdown", "metadata": {}}],
-                }
-            ).encode(),
-            "does not follow nbformat 4",
-        ),
-        (
-            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "sql"}]}).encode(),
-            "does not follow nbformat 4 at cells/0",
-        ),
-        (
-            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": ["x = 1"]}).encode(),
-            "does not follow nbformat 4 at cells/0",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("data", "message"), MALFORMED)
 def test_malformed_notebooks_are_refused_with_the_usual_messages(data, message):
     with pytest.raises(InvalidNotebook, match=message):
         _prepare(data)

@@ -5,6 +5,7 @@ import pytest
 from grader.limits import DEFAULT_LIMITS
 from grader.notebook import InvalidNotebook, code_cells, parse_notebook
 from tests.conftest import notebook
+from tests.notebooks import MALFORMED
 
 
 def test_outputs_are_stripped():
@@ -16,29 +17,7 @@ def test_outputs_are_stripped():
     assert code_cells(parsed) == [(0, "print(1)"), (1, "x = 2")]
 
 
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        (b"", "not valid JSON at line 1"),
-        (b"[1, 2]", "not a notebook"),
-        (b'{"nbformat": 4, "cells": [' + b"[" * 100000 + b"]", "not valid JSON"),
-        (json.dumps({"nbformat": "4", "cells": []}).encode(), "nbformat '4' is not supported"),
-        (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": {}}).encode(), "no 'cells' list"),
-        (
-            json.dumps(
-                {
-                    "nbformat": 4,
-                    "nbformat_minor": 5,
-                    "metadata": {},
-                    "cells": [
-                        {"cell_type": "code", "source": 1, "metadata": {}, "outputs": [], "execution_count": None}
-                    ],
-                }
-            ).encode(),
-            "does not follow nbformat 4",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("data", "message"), MALFORMED)
 def test_malformed(data, message):
     with pytest.raises(InvalidNotebook, match=message):
         parse_notebook(data, DEFAULT_LIMITS)
