@@ -64,7 +64,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--parallel", default="1,2,4")
     args = parser.parse_args()
-    settings = EngineSettings(image=image.build("base", log=lambda _: None), environments={"mi": image.build("mi", log=lambda _: None)})
+    settings = EngineSettings(
+        image=image.build("base", log=lambda _: None), environments={"mi": image.build("mi", log=lambda _: None)}
+    )
     for bundle in EXERCISES.values():  # warm the page cache and Docker's image layers
         sandboxed(bundle, settings)
         bare_floor(bundle / "solution.ipynb")

@@ -75,7 +75,11 @@ class Bundle:
 
     def data_map(self) -> dict[str, Path]:
         """Every data file by its path under data/: the bundle's own, then each shared folder's."""
-        files = {p.relative_to(self.data_dir).as_posix(): p for p in content_files(self.data_dir)} if self.data_dir.is_dir() else {}
+        files = (
+            {p.relative_to(self.data_dir).as_posix(): p for p in content_files(self.data_dir)}
+            if self.data_dir.is_dir()
+            else {}
+        )
         for name, folder in self.shared:
             files |= {f"{name}/{p.relative_to(folder).as_posix()}": p for p in content_files(folder)}
         return files
@@ -170,7 +174,9 @@ def _shared_folders(path: Path, names: list[Any], where: str) -> tuple[tuple[str
     found = []
     for name in names:
         if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            raise BundleError(f"{where}: shared entries must be folder names of {SHARED_DIR}/ (a Python identifier), not {name!r}")
+            raise BundleError(
+                f"{where}: shared entries must be folder names of {SHARED_DIR}/ (a Python identifier), not {name!r}"
+            )
         own = path / "data" / name
         beside = path.parent.parent / SHARED_DIR / name
         if beside.is_dir() and own.exists():

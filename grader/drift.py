@@ -76,7 +76,9 @@ def check_environment(
     if environment == DEFAULT_ENVIRONMENT:
         candidate = EngineSettings(image=image, gpu_devices=(), environments=base.environments)
     else:
-        candidate = EngineSettings(image=base.image, gpu_devices=(), environments={**base.environments, environment: image})
+        candidate = EngineSettings(
+            image=base.image, gpu_devices=(), environments={**base.environments, environment: image}
+        )
     bundles = [b for b in bundles_in(exercises) if b.environment == environment]
     report = DriftReport(environment=environment, image=image, checked=[b.slug for b in bundles])
 

@@ -165,7 +165,9 @@ def grade(
     )
     outcome = driver.run(job)
     result = assemble(bundle, outcome, time.monotonic() - started, device)
-    return dataclasses.replace(result, notebook_changes=list(prepared.changes)).with_environment(bundle.environment, image)
+    return dataclasses.replace(result, notebook_changes=list(prepared.changes)).with_environment(
+        bundle.environment, image
+    )
 
 
 def _device_for(bundle: Bundle, settings: EngineSettings) -> tuple[str, tuple[str, ...]]:

@@ -142,7 +142,9 @@ def _check_environment(report: ValidationReport, bundle: Bundle) -> None:
     report.add(
         "environment is defined",
         bundle.environment in known,
-        f"{bundle.environment}" if bundle.environment in known else f"unknown environment {bundle.environment!r} (known: {', '.join(known)})",
+        f"{bundle.environment}"
+        if bundle.environment in known
+        else f"unknown environment {bundle.environment!r} (known: {', '.join(known)})",
     )
 
 
@@ -239,9 +241,7 @@ def _check_no_leaks(report: ValidationReport, bundle: Bundle, template: dict[str
         if len(line.strip()) >= MIN_LEAK_CHARS and not line.strip().startswith(("#", "import ", "from ", "def test_"))
     }
     places = {"the template": json.dumps(template)}
-    places |= {
-        f"data/{rel}": p.read_bytes().decode("utf-8", "replace") for rel, p in bundle.data_map().items()
-    }
+    places |= {f"data/{rel}": p.read_bytes().decode("utf-8", "replace") for rel, p in bundle.data_map().items()}
     leaks = sorted(
         {f"{where}: {line[:60]!r}" for where, text in places.items() for line in hidden_lines if line in text}
     )

@@ -25,7 +25,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build environments' images whose inputs changed (default: base)")
-    b.add_argument("environments", nargs="*", help=f"names from sandbox/environments/ ({', '.join(environment.available())})")
+    b.add_argument(
+        "environments", nargs="*", help=f"names from sandbox/environments/ ({', '.join(environment.available())})"
+    )
     b.add_argument("--all", action="store_true", help="every environment")
     b.add_argument("--used", action="store_true", help="the environments the exercises under exercises/ use")
     b.add_argument("--variant", choices=image.VARIANTS, default="cpu")

@@ -197,7 +197,9 @@ def _platform_args() -> list[str]:
 _NO_DIST = re.compile(r"No matching distribution found for (\S+)")
 
 
-def _with_source_wheels(run: Callable[[], subprocess.CompletedProcess[str]], log: Log) -> subprocess.CompletedProcess[str]:
+def _with_source_wheels(
+    run: Callable[[], subprocess.CompletedProcess[str]], log: Log
+) -> subprocess.CompletedProcess[str]:
     """Run a pip command that needs binary wheels; build a wheel on the host for each package that
     publishes only a source archive (pure-Python ones, like transformers-stream-generator), and retry."""
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
@@ -291,7 +293,14 @@ def installed_packages(client: docker.DockerClient, image: str, env_path: str = 
     return environments.parse_pins(out.decode())
 
 
-def _docker_build(client: docker.DockerClient, context: Path, tag: str, buildargs: dict[str, str], log: Log, dockerfile: str = "Dockerfile") -> None:
+def _docker_build(
+    client: docker.DockerClient,
+    context: Path,
+    tag: str,
+    buildargs: dict[str, str],
+    log: Log,
+    dockerfile: str = "Dockerfile",
+) -> None:
     log(f"building {tag}")
     stream = client.api.build(
         path=str(context),
@@ -335,7 +344,9 @@ def build_packages(
     if env.parent is None:
         parent = build_base(client, log)
         wheels = BUILD_DIR / f"wheels-{name}-{variant}"
-        download_wheels(variant, wheels, log, index_url, requirements=[env.requirements, HERE / f"requirements-{variant}.txt"])
+        download_wheels(
+            variant, wheels, log, index_url, requirements=[env.requirements, HERE / f"requirements-{variant}.txt"]
+        )
         context = _fresh_context(f"{name}-{variant}")
         shutil.copy2(HERE / "Dockerfile", context / "Dockerfile")
         shutil.copy2(env.requirements, context / "requirements.txt")
@@ -365,7 +376,9 @@ def build_packages(
 
 def previous_images(client: docker.DockerClient, name: str, variant: str, tag: str) -> list[str]:
     """Tags of earlier sandbox images of the same environment and variant (what a rebuild replaces)."""
-    found = client.images.list(name=REPOSITORY, filters={"label": [f"{LABEL_ENV}={name}", f"{LABEL_VARIANT}={variant}"]})
+    found = client.images.list(
+        name=REPOSITORY, filters={"label": [f"{LABEL_ENV}={name}", f"{LABEL_VARIANT}={variant}"]}
+    )
     tags = [t for image in found for t in image.tags if t != tag and not t.endswith("-candidate")]
     return sorted(tags)
 

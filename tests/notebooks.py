@@ -327,48 +327,46 @@ def write_real_notebooks_bundle(root: Path, *, environment: str = "mi", slug: st
 
 # Uploads that are not gradable notebooks, with the message each must get (whoever reads them).
 MALFORMED: list[tuple[bytes, str]] = [
-        (b"", "not valid JSON at line 1"),
-        (codecs.BOM_UTF8, "not valid JSON at line 1"),
-        (b"\xff\xfe{}", "not UTF-8 text"),
-        (b"[1, 2]", "not a notebook"),
-        (b'{"nbformat": 4, "cells": [' + b"[" * 100000 + b"]", "not valid JSON"),
-        (json.dumps({"nbformat": "4", "cells": []}).encode(), "nbformat '4' is not supported"),
-        (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "nbformat 3 is not supported"),
-        (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": {}}).encode(), "no 'cells' list"),
-        (
-            json.dumps(
-                {
-                    "nbformat": 4,
-                    "nbformat_minor": 5,
-                    "metadata": {},
-                    "cells": [
-                        {"cell_type": "code", "source": 1, "metadata": {}, "outputs": [], "execution_count": None}
-                    ],
-                }
-            ).encode(),
-            "does not follow nbformat 4 at source: 1 is not valid",
-        ),
-        (
-            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}).encode(),
-            "does not follow nbformat 4",
-        ),
-        (
-            json.dumps(
-                {
-                    "nbformat": 4,
-                    "nbformat_minor": 4,
-                    "metadata": {},
-                    "cells": [{"cell_type": "markdown", "metadata": {}}],
-                }
-            ).encode(),
-            "does not follow nbformat 4",
-        ),
-        (
-            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "sql"}]}).encode(),
-            "does not follow nbformat 4 at cells/0",
-        ),
-        (
-            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": ["x = 1"]}).encode(),
-            "does not follow nbformat 4 at cells/0",
-        ),
-    ]
+    (b"", "not valid JSON at line 1"),
+    (codecs.BOM_UTF8, "not valid JSON at line 1"),
+    (b"\xff\xfe{}", "not UTF-8 text"),
+    (b"[1, 2]", "not a notebook"),
+    (b'{"nbformat": 4, "cells": [' + b"[" * 100000 + b"]", "not valid JSON"),
+    (json.dumps({"nbformat": "4", "cells": []}).encode(), "nbformat '4' is not supported"),
+    (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "nbformat 3 is not supported"),
+    (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": {}}).encode(), "no 'cells' list"),
+    (
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {},
+                "cells": [{"cell_type": "code", "source": 1, "metadata": {}, "outputs": [], "execution_count": None}],
+            }
+        ).encode(),
+        "does not follow nbformat 4 at source: 1 is not valid",
+    ),
+    (
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}).encode(),
+        "does not follow nbformat 4",
+    ),
+    (
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 4,
+                "metadata": {},
+                "cells": [{"cell_type": "markdown", "metadata": {}}],
+            }
+        ).encode(),
+        "does not follow nbformat 4",
+    ),
+    (
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "sql"}]}).encode(),
+        "does not follow nbformat 4 at cells/0",
+    ),
+    (
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": ["x = 1"]}).encode(),
+        "does not follow nbformat 4 at cells/0",
+    ),
+]

@@ -246,9 +246,7 @@ def _preload(client: Any, modules: list[str], timeout: float) -> None:
     names = [m for m in modules if isinstance(m, str) and re.fullmatch(r"[A-Za-z_][\w.]*", m)]
     if not names or timeout <= 0:
         return
-    source = "".join(
-        f"try:\n    __import__({name!r})\nexcept Exception:\n    pass\n" for name in names
-    )
+    source = "".join(f"try:\n    __import__({name!r})\nexcept Exception:\n    pass\n" for name in names)
     _run_hidden(client, source, timeout)
 
 

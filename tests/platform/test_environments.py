@@ -33,7 +33,9 @@ LENS_SOLUTION = notebook(
 
 def _lens_exercise(curriculum, settings) -> str:
     """Publish a small TransformerLens exercise (environment mi) into the test curriculum."""
-    path = write_bundle(settings.EXERCISES_DIR.parent / "extra", LENS_TESTS, slug="lens-probe", points=2, environment="mi")
+    path = write_bundle(
+        settings.EXERCISES_DIR.parent / "extra", LENS_TESTS, slug="lens-probe", points=2, environment="mi"
+    )
     target = settings.EXERCISES_DIR / "mi-tooling" / "lens-probe"
     target.parent.mkdir(exist_ok=True)
     path.rename(target)
@@ -52,7 +54,9 @@ def test_each_environment_has_its_own_queues(gpu, environment, queue):
 
 
 @pytest.mark.django_db
-def test_an_exercise_without_a_grader_for_its_environment_is_refused_and_nothing_stored(curriculum, settings, instructor):
+def test_an_exercise_without_a_grader_for_its_environment_is_refused_and_nothing_stored(
+    curriculum, settings, instructor
+):
     slug = _lens_exercise(curriculum, settings)
     client = client_for(instructor)
     response = upload(client, slug, LENS_SOLUTION)
@@ -65,7 +69,9 @@ def test_an_exercise_without_a_grader_for_its_environment_is_refused_and_nothing
 @pytest.mark.docker
 @pytest.mark.django_db
 def test_workers_register_what_each_image_holds_and_learners_see_it(curriculum, settings, instructor, sandbox_settings):
-    registered = environments_register(images=sandbox_settings.images | {"ghost": "coursegrade-sandbox:ghost"}, worker="w1")
+    registered = environments_register(
+        images=sandbox_settings.images | {"ghost": "coursegrade-sandbox:ghost"}, worker="w1"
+    )
     assert sorted(env.name for env in registered) == ["base", "mi"]  # the missing image is skipped
     mi = SandboxEnvironment.objects.get(name="mi")
     assert mi.image == sandbox_settings.image_for("mi") and "transformer_lens" in mi.heavy_modules

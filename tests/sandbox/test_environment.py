@@ -45,7 +45,11 @@ def test_unknown_and_malformed_environments_are_named(tmp_path: Path):
 def test_tags_follow_their_inputs_only(tmp_path: Path):
     root = copy_environments(tmp_path)
     assert image.image_tag("mi", root=root) == image.image_tag("mi")
-    base_packages, mi_packages, mi_tag = image.packages_tag("base", root=root), image.packages_tag("mi", root=root), image.image_tag("mi", root=root)
+    base_packages, mi_packages, mi_tag = (
+        image.packages_tag("base", root=root),
+        image.packages_tag("mi", root=root),
+        image.image_tag("mi", root=root),
+    )
     lock = root / "mi" / "requirements.txt"
     lock.write_text(lock.read_text().replace("plotly==7.1.0", "plotly==7.0.0"))
     # A child's pin changes the child's images, never its parent's.
@@ -62,7 +66,9 @@ def test_tags_follow_their_inputs_only(tmp_path: Path):
 
 def test_bundles_name_their_environment_and_default_to_base(tmp_path: Path):
     assert load_bundle(write_bundle(tmp_path, "def test_x(): pass\n", slug="plain")).environment == "base"
-    assert load_bundle(write_bundle(tmp_path, "def test_x(): pass\n", slug="lens", environment="mi")).environment == "mi"
+    assert (
+        load_bundle(write_bundle(tmp_path, "def test_x(): pass\n", slug="lens", environment="mi")).environment == "mi"
+    )
     with pytest.raises(BundleError, match="environment 'Not Valid'"):
         load_bundle(write_bundle(tmp_path, "def test_x(): pass\n", slug="bad", environment="Not Valid"))
 

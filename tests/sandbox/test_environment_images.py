@@ -79,7 +79,9 @@ def test_a_rebuilt_environment_whose_exercises_drift_is_not_tagged(tmp_path, san
     define_environment(root, "drifty", toml, "click==8.0.4\n")
     exercises = tmp_path / "exercises"
     bundle = write_bundle(exercises, CLICK_TESTS, slug="terminal-width", environment="drifty")
-    (bundle / "solution.ipynb").write_bytes(notebook("import click\ndef width():\n    return click.get_terminal_size()[0]"))
+    (bundle / "solution.ipynb").write_bytes(
+        notebook("import click\ndef width():\n    return click.get_terminal_size()[0]")
+    )
     reports = []
 
     def check(candidate: str) -> bool:

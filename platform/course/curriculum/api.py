@@ -72,7 +72,9 @@ class ExerciseDetailApi(APIView):
         estimated_minutes = serializers.IntegerField(source="current_version.estimated_minutes", allow_null=True)
         statement = serializers.CharField(source="current_version.statement", help_text="Markdown")
         version = serializers.CharField(source="current_version.content_hash")
-        environment = EnvironmentSerializer(required=False, help_text="the sandbox environment it is graded in, and its packages")
+        environment = EnvironmentSerializer(
+            required=False, help_text="the sandbox environment it is graded in, and its packages"
+        )
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, slug: str):
