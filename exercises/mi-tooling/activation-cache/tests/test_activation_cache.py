@@ -5,42 +5,13 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data"))
-from induction_model import CONFIG, load_model, make_config, repeated_tokens  # noqa: E402
-from transformer_lens import HookedTransformer  # noqa: E402
+from induction_model import repeated_tokens  # noqa: E402
+from induction_model.testing import in_kernel, random_model, trained_pair  # noqa: E402
 
 # Another size (3 layers of 3 heads), so hard-coded shapes and the notebook's global model show.
 SMALL = dict(n_layers=3, n_heads=3, d_model=24, d_head=8, n_ctx=23, d_vocab=20)
 # The same with positions added to the residual stream (GPT-2's "standard" positional embedding).
 SMALL_STANDARD = dict(SMALL, positional_embedding_type="standard")
-
-
-def random_model(seed, **overrides):
-    model = HookedTransformer(make_config(**overrides))
-    rng = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=rng) * 0.4)  # biases too: none of them is zero
-    return model.eval()
-
-
-def in_kernel(student, model, overrides):
-    # the same model in the learner's kernel, built with the notebook's own class
-    try:
-        build = student.HookedTransformer
-    except AssertionError:
-        raise AssertionError(
-            "your notebook must keep the setup cell (`from transformer_lens import HookedTransformer`): the tests "
-            "build models of other sizes with it"
-        ) from None
-    remote = build({**CONFIG, **overrides})
-    remote.load_state_dict({k: v.detach().clone() for k, v in model.state_dict().items()})
-    remote.eval()
-    return remote
-
-
-def trained_pair(student):
-    model = load_model()
-    return model, in_kernel(student, model, {})
 
 
 def run(model, tokens):
@@ -102,7 +73,7 @@ def test_attention_pattern_picks_the_layer_and_the_head(student):
 @pytest.mark.points(1)
 def test_attention_pattern_other_sizes_and_batch_of_one(student):
     model = random_model(22, **SMALL)
-    remote = in_kernel(student, model, SMALL)
+    remote = in_kernel(student, model)
     check_pattern(student, model, remote, repeated_tokens(1, 6, 20, seed=22), 2, 2)
 
 
@@ -164,7 +135,7 @@ def test_residual_stack_on_the_trained_model(student):
 def test_residual_stack_other_sizes_and_positions(student):
     for seed, overrides in ((24, SMALL), (25, SMALL_STANDARD)):
         model = random_model(seed, **overrides)
-        remote = in_kernel(student, model, overrides)
+        remote = in_kernel(student, model)
         check_stack(student, model, remote, repeated_tokens(2, 5, 20, seed=seed))
     check_stack(student, model, remote, repeated_tokens(1, 3, 20, seed=26))
 
@@ -222,7 +193,7 @@ def test_head_outputs_on_the_trained_model(student):
 @pytest.mark.points(2)
 def test_head_outputs_other_sizes_with_biases(student):
     model = random_model(28, **SMALL)
-    remote = in_kernel(student, model, SMALL)
+    remote = in_kernel(student, model)
     check_heads(student, model, remote, repeated_tokens(2, 6, 20, seed=28), 1)
     check_heads(student, model, remote, repeated_tokens(1, 4, 20, seed=29), 2)
 
@@ -266,4 +237,4 @@ def test_cache_kinds_keeps_exactly_the_kinds_asked_for(student):
     for kinds in (["embed"], ["k"], ["z", "v"], [resid, "embed"]):
         check_kinds(student, model, remote, tokens, kinds)
     small = random_model(31, **SMALL)
-    check_kinds(student, small, in_kernel(student, small, SMALL), repeated_tokens(1, 5, 20, seed=31), ["q", resid])
+    check_kinds(student, small, in_kernel(student, small), repeated_tokens(1, 5, 20, seed=31), ["q", resid])

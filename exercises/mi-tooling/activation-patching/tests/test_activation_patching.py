@@ -3,11 +3,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformer_lens import HookedTransformer, utils
+from transformer_lens import utils
 
 DATA = Path(__file__).parent.parent / "data"
 sys.path.insert(0, str(DATA))
-from induction_model import load_model, make_config, repeated_tokens  # noqa: E402
+from induction_model import load_model, repeated_tokens  # noqa: E402
+from induction_model.testing import in_kernel, random_model  # noqa: E402
 
 SMALL_VOCAB = 13
 SMALL = dict(d_vocab=SMALL_VOCAB, n_ctx=12, d_model=12, n_layers=3, n_heads=3, d_head=4)
@@ -17,24 +18,7 @@ TOL = dict(rtol=1e-4, atol=1e-4)
 RESID_PRE, RESID_POST = "resid" + "_pre", "resid" + "_post"
 
 
-# --- models: the judge's own, and the same weights in the learner's kernel --------------------
-
-
-def random_model(seed, **config):
-    model = HookedTransformer(make_config(**config))
-    weights_rng = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=weights_rng) * 0.4)
-    return model.eval()
-
-
-def in_kernel(student, model):
-    """The same model, built in the learner's kernel with the notebook's own imports."""
-    fields = {k: getattr(model.cfg, k) for k in SMALL}
-    remote = student.HookedTransformer(student.make_config(**fields))
-    remote.load_state_dict({k: v.detach().clone() for k, v in model.state_dict().items()})
-    return remote
+# --- inputs: clean and corrupted induction sequences ---------------------------------------
 
 
 def pair(seed, batch, length, cut, d_vocab):

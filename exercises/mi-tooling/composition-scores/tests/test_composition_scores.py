@@ -3,31 +3,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformer_lens import HookedTransformer
 
 DATA = Path(__file__).parent.parent / "data"
 sys.path.insert(0, str(DATA))
-from induction_model import load_model, make_config  # noqa: E402
+from induction_model import load_model  # noqa: E402
+from induction_model.testing import in_kernel, random_model  # noqa: E402
 
 SMALL = dict(d_vocab=13, n_ctx=12, d_model=12, n_layers=3, n_heads=3, d_head=4)
 TOL = dict(rtol=1e-3, atol=1e-4)
-
-
-def random_model(seed, **config):
-    model = HookedTransformer(make_config(**config))
-    weights_rng = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=weights_rng) * 0.4)
-    return model.eval()
-
-
-def in_kernel(student, model):
-    """The same model, built in the learner's kernel with the notebook's own imports."""
-    fields = {k: getattr(model.cfg, k) for k in SMALL}
-    remote = student.HookedTransformer(student.make_config(**fields))
-    remote.load_state_dict({k: v.detach().clone() for k, v in model.state_dict().items()})
-    return remote
 
 
 # --- the judge's references, from the dense weights (no FactoredMatrix) -------------------------

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data"))
-from induction_model import CONFIG, load_model, make_config, repeated_tokens  # noqa: E402
-from transformer_lens import HookedTransformer  # noqa: E402
+from induction_model import repeated_tokens  # noqa: E402
+from induction_model.testing import in_kernel, random_model, trained_pair  # noqa: E402
 
 # Another model: 3 layers of 2 heads (7 components, not 9), d_vocab != d_model, a final LayerNorm (as
 # in GPT-2 loaded with its LayerNorm weights folded: LNPre) and positions added to the residual stream.
@@ -14,35 +14,6 @@ OTHER = dict(
     n_layers=3, n_heads=2, d_model=24, d_head=8, n_ctx=23, d_vocab=20,
     normalization_type="LNPre", positional_embedding_type="standard",
 )  # fmt: skip
-
-
-def random_model(seed, **overrides):
-    model = HookedTransformer(make_config(**overrides))
-    rng = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=rng) * 0.4)  # biases too: none of them is zero
-    return model.eval()
-
-
-def in_kernel(student, model, overrides):
-    # the same model in the learner's kernel, built with the notebook's own class
-    try:
-        build = student.HookedTransformer
-    except AssertionError:
-        raise AssertionError(
-            "your notebook must keep the setup cell (`from transformer_lens import HookedTransformer`): the tests "
-            "build models of other sizes with it"
-        ) from None
-    remote = build({**CONFIG, **overrides})
-    remote.load_state_dict({k: v.detach().clone() for k, v in model.state_dict().items()})
-    remote.eval()
-    return remote
-
-
-def trained_pair(student):
-    model = load_model()
-    return model, in_kernel(student, model, {})
 
 
 def random_tokens(seed, batch, pos, d_vocab):
@@ -204,14 +175,14 @@ def test_logit_attribution_on_the_trained_model(student):
 @pytest.mark.points(3)
 def test_logit_attribution_with_a_final_layernorm_and_other_sizes(student):
     model = random_model(43, **OTHER)
-    remote = in_kernel(student, model, OTHER)
+    remote = in_kernel(student, model)
     check_attribution(student, model, remote, random_tokens(43, 2, 9, 20))
 
 
 @pytest.mark.points(1)
 def test_logit_attribution_batch_of_one_and_two_tokens(student):
     model = random_model(44, **OTHER)
-    remote = in_kernel(student, model, OTHER)
+    remote = in_kernel(student, model)
     check_attribution(student, model, remote, random_tokens(44, 1, 2, 20))  # a single position has a next token
 
 
@@ -233,6 +204,6 @@ def test_logit_diff_attribution_on_the_trained_model(student):
 @pytest.mark.points(2)
 def test_logit_diff_attribution_with_a_final_layernorm_and_other_sizes(student):
     model = random_model(46, **OTHER)
-    remote = in_kernel(student, model, OTHER)
+    remote = in_kernel(student, model)
     tokens = random_tokens(46, 3, 7, 20)
     check_diff(student, model, remote, tokens, wrong_for(tokens, 20, 46))

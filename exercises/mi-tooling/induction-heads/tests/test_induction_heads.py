@@ -5,40 +5,11 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data"))
-from induction_model import CONFIG, load_model, make_config, repeated_tokens  # noqa: E402
-from transformer_lens import HookedTransformer  # noqa: E402
+from induction_model import repeated_tokens  # noqa: E402
+from induction_model.testing import in_kernel, random_model, trained_pair  # noqa: E402
 
 # Another size (3 layers of 3 heads, 20 token ids), so hard-coded shapes show.
 SMALL = dict(n_layers=3, n_heads=3, d_model=24, d_head=8, n_ctx=23, d_vocab=20)
-
-
-def random_model(seed, **overrides):
-    model = HookedTransformer(make_config(**overrides))
-    rng = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=rng) * 0.4)  # peaked patterns: the stripes differ
-    return model.eval()
-
-
-def in_kernel(student, model, overrides):
-    # the same model in the learner's kernel, built with the notebook's own class
-    try:
-        build = student.HookedTransformer
-    except AssertionError:
-        raise AssertionError(
-            "your notebook must keep the setup cell (`from transformer_lens import HookedTransformer`): the tests "
-            "build models of other sizes with it"
-        ) from None
-    remote = build({**CONFIG, **overrides})
-    remote.load_state_dict({k: v.detach().clone() for k, v in model.state_dict().items()})
-    remote.eval()
-    return remote
-
-
-def trained_pair(student):
-    model = load_model()
-    return model, in_kernel(student, model, {})
 
 
 def patterns(model, tokens):
@@ -150,7 +121,7 @@ def test_previous_token_scores_on_the_trained_model(student):
 @pytest.mark.points(2)
 def test_previous_token_scores_other_sizes_and_batch_of_one(student):
     model = random_model(12, **SMALL)
-    remote = in_kernel(student, model, SMALL)
+    remote = in_kernel(student, model)
     check_previous(student, model, remote, repeated_tokens(1, 7, 20, seed=12))
     check_previous(student, model, remote, repeated_tokens(4, 5, 20, seed=13))
 
@@ -164,7 +135,7 @@ def test_induction_scores_on_the_trained_model(student):
 @pytest.mark.points(3)
 def test_induction_scores_other_sizes_odd_n_and_batch_of_one(student):
     model = random_model(15, **SMALL)
-    remote = in_kernel(student, model, SMALL)
+    remote = in_kernel(student, model)
     check_induction(student, model, remote, repeated_tokens(1, 7, 20, seed=15))
     check_induction(student, model, remote, repeated_tokens(3, 11, 20, seed=16))
     trained, trained_remote = trained_pair(student)
