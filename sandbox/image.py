@@ -299,12 +299,13 @@ def _docker_build(
     tag: str,
     buildargs: dict[str, str],
     log: Log,
-    dockerfile: str = "Dockerfile",
+    *,
+    no_cache: bool = False,
 ) -> None:
     log(f"building {tag}")
     stream = client.api.build(
         path=str(context),
-        dockerfile=dockerfile,
+        nocache=no_cache,
         tag=tag,
         buildargs=buildargs,
         network_mode="none",
@@ -334,7 +335,14 @@ def _link_wheels(wheels: Path, context: Path) -> None:
 
 
 def build_packages(
-    client: docker.DockerClient, name: str, variant: str, *, root: Path, index_url: str | None, log: Log
+    client: docker.DockerClient,
+    name: str,
+    variant: str,
+    *,
+    root: Path,
+    index_url: str | None,
+    log: Log,
+    no_cache: bool = False,
 ) -> str:
     """Build (if missing) the packages image of ``name`` and of its ancestors."""
     tag = packages_tag(name, variant, root)
@@ -353,9 +361,9 @@ def build_packages(
         for v in VARIANTS:
             shutil.copy2(HERE / f"requirements-{v}.txt", context)
         _link_wheels(wheels, context)
-        _docker_build(client, context, tag, {"BASE_IMAGE": parent, "VARIANT": variant}, log)
+        _docker_build(client, context, tag, {"BASE_IMAGE": parent, "VARIANT": variant}, log, no_cache=no_cache)
     else:
-        parent = build_packages(client, env.parent, variant, root=root, index_url=index_url, log=log)
+        parent = build_packages(client, env.parent, variant, root=root, index_url=index_url, log=log, no_cache=no_cache)
         have = installed_packages(client, parent, _env_path(env.parent, root))
         delta = {
             pkg: version
@@ -369,7 +377,7 @@ def build_packages(
         download_wheels(variant, wheels, log, index_url, requirements=[context / "delta.txt"])
         shutil.copy2(env.path.parent / "Dockerfile", context / "Dockerfile")
         _link_wheels(wheels, context)
-        _docker_build(client, context, tag, {"PARENT": parent, "NAME": name}, log)
+        _docker_build(client, context, tag, {"PARENT": parent, "NAME": name}, log, no_cache=no_cache)
     shutil.rmtree(context, ignore_errors=True)
     return tag
 
@@ -392,8 +400,11 @@ def build(
     log: Log = print,
     root: Path = environments.ROOT,
     check: Callable[[str], bool] | None = None,
+    no_cache: bool = False,
 ) -> str:
     """Build the sandbox image of environment ``name`` unless an image with the same inputs exists.
+
+    ``no_cache`` ignores Docker's layer cache (what a first build on a new machine costs).
 
     ``check(candidate_tag)`` runs when an earlier image of this environment exists (a rebuild):
     the new image gets its tag, and so is used for grading, only if the check accepts it.
@@ -404,7 +415,7 @@ def build(
         log(f"{tag} is up to date")
         return tag
     env = environments.load(name, root)
-    packages = build_packages(client, name, variant, root=root, index_url=index_url, log=log)
+    packages = build_packages(client, name, variant, root=root, index_url=index_url, log=log, no_cache=no_cache)
     context = _fresh_context(f"runtime-{name}-{variant}")
     shutil.copy2(HERE / "Dockerfile.runtime", context / "Dockerfile")
     shutil.copytree(HERE / "runtime", context / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -416,6 +427,7 @@ def build(
         candidate,
         {"PACKAGES": packages, "ENV_NAME": name, "VARIANT": variant, "ENV_PATH": _env_path(name, root)},
         log,
+        no_cache=no_cache,
     )
     shutil.rmtree(context, ignore_errors=True)
     earlier = previous_images(client, name, variant, tag)
