@@ -44,3 +44,10 @@ def test_every_exercise_has_visible_and_hidden_tests_and_a_statement():
         readme = (bundle.path / "README.md").read_text()
         assert len(readme) > 200 and "`" in readme and "(" in readme, f"{bundle.slug}: README needs a signature"
         assert bundle.limits.timeout_s <= 120, bundle.slug
+
+
+def test_listed_exercise_orders_name_the_modules_own_bundles():
+    for module in CURRICULUM:
+        own = {b.slug for b in BUNDLES if b.module == module["slug"]}
+        listed = module.get("exercises", [])
+        assert len(listed) == len(set(listed)) and set(listed) <= own, (module["slug"], set(listed) - own)

@@ -41,6 +41,11 @@ def test_load_curriculum_is_idempotent_and_versions_changed_bundles(tmp_path, se
         "einops-einsum",
         "probability",
     }
+    # A module's `exercises` list orders its exercises; the others keep their folder order.
+    order = list(Exercise.objects.filter(module__slug="mi-tooling").values_list("slug", flat=True))
+    assert order[:2] == ["pytorch-hooks", "activation-cache"] and order[-1] == "composition-scores"
+    numpy = list(Exercise.objects.filter(module__slug="numpy").values_list("slug", flat=True))
+    assert numpy == sorted(numpy)
     out = StringIO()
     call_command("load_curriculum", stdout=out)
     assert f"0 new exercise versions, {n} unchanged" in out.getvalue()

@@ -20,7 +20,7 @@ from grader.bundle import SLUG_RE, Bundle, BundleError, load_bundle
 from grader.template import make_template
 from grader.validate import validate
 
-_MODULE_KEYS = {"slug", "title", "requires", "estimated_hours", "description", "resources"}
+_MODULE_KEYS = {"slug", "title", "requires", "estimated_hours", "description", "resources", "exercises"}
 
 
 class CurriculumError(ServiceError):
@@ -93,10 +93,27 @@ def curriculum_load(*, root: Path | None = None) -> LoadReport:
     for spec in specs:
         modules[spec["slug"]].requires.set([modules[r] for r in spec.get("requires", [])])
     report.modules = len(modules)
-    for position, meta in enumerate(sorted(root.glob("*/*/exercise.toml"))):
-        version, created = exercise_publish(path=meta.parent, position=position)
+    bundles = sorted(root.glob("*/*/exercise.toml"))
+    order = _exercise_order(specs, {meta.parent.name for meta in bundles}, root / "curriculum.toml")
+    for fallback, meta in enumerate(bundles, start=len(order)):
+        version, created = exercise_publish(path=meta.parent, position=order.get(meta.parent.name, fallback))
         (report.created if created else report.unchanged).append(str(version))
     return report
+
+
+def _exercise_order(specs: list[dict[str, Any]], slugs: set[str], path: Path) -> dict[str, int]:
+    """Positions from each module's optional ``exercises`` list (its order on the pages); the
+    exercises a module does not list come after, by folder name. A listed slug with no bundle
+    here is passed over (a partial copy of the course); the shipped list is checked by a test."""
+    order: dict[str, int] = {}
+    for spec in specs:
+        listed = spec.get("exercises", [])
+        if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
+            raise CurriculumError(f"{path}: module {spec['slug']!r}: exercises must be a list of exercise slugs")
+        for slug in listed:
+            if slug in slugs:
+                order[slug] = len(order)
+    return order
 
 
 @transaction.atomic
