@@ -12,20 +12,42 @@ from grader.bundle import load_bundle
 from grader.validate import visible_test_files
 
 RUNTIME = Path(__file__).resolve().parent.parent / "sandbox" / "runtime"
+# The notebook normaliser and what it needs, so a local check runs the notebook as the grader will.
+NORMALISER = [Path(__file__).resolve().parent / name for name in ("limits.py", "notebook.py", "normalize.py")]
 CHECK_PY = '''"""Run the visible tests of this exercise against your notebook: python check.py [notebook.ipynb]
 
 Needs the course's Python packages (numpy, torch, pytest, nbclient, ipykernel, safetensors).
+Your notebook is first adjusted as the grader adjusts it (install and download lines skipped...).
 """
 
+import json
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from grader.limits import DEFAULT_LIMITS  # noqa: E402
+from grader.normalize import prepare  # noqa: E402
+from grader.notebook import InvalidNotebook  # noqa: E402
 from sandbox_runtime.local import main  # noqa: E402
 
-sys.exit(main(HERE, sys.argv[1:]))
+args = sys.argv[1:]
+notebooks = sorted(HERE.glob("*.ipynb"))
+source = Path(args[0]) if args else (notebooks[0] if len(notebooks) == 1 else None)
+if source is None or not source.is_file():
+    sys.exit(main(HERE, args))
+try:
+    prepared = prepare(source.read_bytes(), DEFAULT_LIMITS)
+except InvalidNotebook as exc:
+    sys.exit(f"your notebook could not be read: {exc}")
+for change in prepared.changes:
+    print(f"adjusted: {change}")
+with tempfile.TemporaryDirectory() as tmp:
+    ready = Path(tmp) / source.name
+    ready.write_text(json.dumps(prepared.notebook))
+    sys.exit(main(HERE, [str(ready)]))
 '''
 
 
@@ -44,5 +66,8 @@ def starter_pack(bundle_dir: str | Path, template: dict[str, Any]) -> bytes:
             pack.write(path, f"{top}/tests/{path.name}")
         for path in sorted(RUNTIME.glob("*.py")):
             pack.write(path, f"{top}/sandbox_runtime/{path.name}")
+        pack.writestr(f"{top}/grader/__init__.py", "")
+        for path in NORMALISER:
+            pack.write(path, f"{top}/grader/{path.name}")
         pack.writestr(f"{top}/check.py", CHECK_PY)
     return buf.getvalue()

@@ -1,5 +1,6 @@
 """The starter pack: what it contains, and that its check.py runs the visible tests offline."""
 
+import codecs
 import io
 import json
 import subprocess
@@ -50,3 +51,26 @@ def test_check_py_runs_the_visible_tests_offline(tmp_path):
     )
     assert solved.returncode == 0, solved.stdout + solved.stderr
     assert "visible tests: 1/1 points" in solved.stdout
+
+
+def test_check_py_adjusts_the_notebook_as_the_grader_does(tmp_path):
+    root, names = _pack(tmp_path)
+    assert "normalize-rows/grader/normalize.py" in names
+    nb = json.loads((BUNDLE / "solution.ipynb").read_text())
+    setup = {
+        "cell_type": "code",
+        "metadata": {},
+        "execution_count": None,
+        "outputs": [],
+        "source": "%pip install numpy",
+    }
+    nb["cells"].insert(0, setup)
+    nb["metadata"]["kernelspec"] = {"name": "conda-env-course-py", "display_name": "course", "language": "python"}
+    saved = tmp_path / "from-colab.ipynb"
+    saved.write_bytes(codecs.BOM_UTF8 + json.dumps(nb).encode())
+    run = subprocess.run(
+        [sys.executable, "check.py", str(saved)], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "adjusted:" in run.stdout and "%pip install numpy" in run.stdout
+    assert "visible tests: 1/1 points" in run.stdout
