@@ -42,6 +42,7 @@ PACKAGES_REPOSITORY = "coursegrade-env"
 BASE_REPOSITORY = "coursegrade-base"
 LABEL_ENV = "coursegrade.environment"
 LABEL_VARIANT = "coursegrade.variant"
+LABEL_STAGE = "coursegrade.stage"
 VARIANTS = ("cpu", "cuda")
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
@@ -379,6 +380,8 @@ def build_packages(
         _link_wheels(wheels, context)
         _docker_build(client, context, tag, {"PARENT": parent, "NAME": name}, log, no_cache=no_cache)
     shutil.rmtree(context, ignore_errors=True)
+    # The install stage (wheels and all, gigabytes) is left behind untagged by the legacy builder.
+    client.images.prune(filters={"dangling": True, "label": f"{LABEL_STAGE}=install"})
     return tag
 
 
