@@ -114,6 +114,11 @@ class GradingPlugin:
         hidden_files = {str(item.path) for item in items if item.get_closest_marker("visible") is None}
         self._hidden_lines = _hidden_snippets(hidden_files)
 
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # Each test starts with a clean record of what the platform failed to do for it.
+        if self._client is not None:
+            self._client.platform_failure = None
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
         limit = float(self.config["test_timeout_s"])
@@ -159,7 +164,14 @@ class GradingPlugin:
         points = float(marker.args[0]) if marker and marker.args else 1.0
         visible = item.get_closest_marker("visible") is not None
         failure = entry.get("failure")
-        if failure is None and entry.get("passed"):
+        platform_failure = self._client.platform_failure if self._client is not None else None
+        if self._client is not None:
+            self._client.platform_failure = None
+        if failure is None and entry.get("passed") and platform_failure is not None:
+            # The test caught what the platform raised and went on: it checked nothing reliable.
+            status = "error"
+            output = self._redact(f"the grader could not check this: {platform_failure}")
+        elif failure is None and entry.get("passed"):
             status, output = "passed", ""
         elif failure is None:
             status, output = "skipped", "skipped"

@@ -85,6 +85,8 @@ def _dispatch(ns: Namespace, header: dict[str, Any], blobs: list[bytes]) -> Any:
         return len(obj)
     if op == "list":
         return list(obj)
+    if op == "next":
+        return next(obj)
     if op == "repr":
         return repr(obj)
     if op == "str":
@@ -92,12 +94,26 @@ def _dispatch(ns: Namespace, header: dict[str, Any], blobs: list[bytes]) -> Any:
     raise ValueError(f"unknown operation {op!r}")
 
 
+# Builtin exception kinds the judge re-raises as such (most specific first).
+_KINDS = (KeyError, IndexError, AttributeError, StopIteration, TypeError, ValueError)
+
+
 def _error_reply(exc: BaseException) -> dict[str, Any]:
     # The traceback shows the learner's own frames; the judge's request code is not in it.
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if not f.filename.endswith(("kernel_server.py", "wire.py"))]
     text = "".join(traceback.format_list(own[-8:]))
-    return {"error": {"type": type(exc).__name__, "message": str(exc)[:4000], "traceback": text[-6000:]}}
+    try:
+        message = str(exc)[:4000]
+    except Exception:
+        message = "?"
+    error = {"type": type(exc).__name__, "message": message, "traceback": text[-6000:]}
+    mro = type(exc).__mro__
+    for kind in _KINDS:
+        if kind in mro:
+            error["kind"] = kind.__name__
+            break
+    return {"error": error}
 
 
 class _Handler(socketserver.BaseRequestHandler):

@@ -27,6 +27,47 @@ class StudentError(Exception):
         self.learner_traceback = traceback
 
 
+class StudentAttributeError(StudentError, AttributeError):
+    pass
+
+
+class StudentTypeError(StudentError, TypeError):
+    pass
+
+
+class StudentKeyError(StudentError, KeyError):
+    def __str__(self) -> str:  # KeyError's own __str__ would quote the whole message
+        return Exception.__str__(self)
+
+
+class StudentIndexError(StudentError, IndexError):
+    pass
+
+
+class StudentStopIteration(StudentError, StopIteration):
+    pass
+
+
+class StudentValueError(StudentError, ValueError):
+    pass
+
+
+# The kernel names which of these builtin kinds the learner's exception is (by its class's bases);
+# the judge raises the matching subclass, so hasattr(), iteration and pytest.raises(KeyError) work.
+LEARNER_ERRORS: dict[str, type[StudentError]] = {
+    "KeyError": StudentKeyError,
+    "IndexError": StudentIndexError,
+    "AttributeError": StudentAttributeError,
+    "StopIteration": StudentStopIteration,
+    "TypeError": StudentTypeError,
+    "ValueError": StudentValueError,
+}
+
+
+class NotDefined(AssertionError, AttributeError):
+    """The notebook does not define a name: a failed check, and False for ``hasattr(student, name)``."""
+
+
 class StudentTimeout(Exception):
     """A call into the learner's code did not return in time."""
 
@@ -49,6 +90,13 @@ class KernelClient:
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
         self.lost = False
+        # The first thing the platform failed to do during the current test (the plugin resets it):
+        # a test that caught that exception and went on has not been graded, whatever it asserted.
+        self.platform_failure: str | None = None
+
+    def note_failure(self, message: str) -> None:
+        if self.platform_failure is None:
+            self.platform_failure = message[:1000]
 
     def _connect(self) -> socket.socket:
         if self._sock is None:
@@ -70,6 +118,16 @@ class KernelClient:
             self._sock = None
 
     def request(self, what: str, header: dict[str, Any], args: dict[str, Any] | None = None) -> Any:
+        try:
+            return self._request(what, header, args)
+        except (wire.WireError, NotData, StudentTimeout, KernelUnavailable) as exc:
+            self.note_failure(f"{what}: {exc}")
+            raise
+        except AssertionError as exc:  # a reply that could not be read
+            self.note_failure(str(exc))
+            raise
+
+    def _request(self, what: str, header: dict[str, Any], args: dict[str, Any] | None = None) -> Any:
         blobs: list[bytes] = []
         for key, value in (args or {}).items():
             header[key] = wire.encode(value, blobs, None)
@@ -99,7 +157,8 @@ class KernelClient:
                 ) from exc
         if "error" in reply:
             err = reply["error"] if isinstance(reply["error"], dict) else {}
-            raise StudentError(
+            cls = LEARNER_ERRORS.get(str(err.get("kind")), StudentError)
+            raise cls(
                 what,
                 str(err.get("type", "Exception"))[:100],
                 str(err.get("message", ""))[:4000],
@@ -153,7 +212,7 @@ class Remote:
     def __setattr__(self, name: str, value: Any) -> None:
         self._ask(f"setting {self._label}.{name}", "setattr", name=name, value=value)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:  # a keyword named self is the callee's
         return self._ask(f"{self._label}(...)", "call", args=list(args), kwargs=dict(kwargs))
 
     def __getitem__(self, key: Any) -> Any:
@@ -165,12 +224,17 @@ class Remote:
     def __len__(self) -> int:
         n = self._ask(f"len({self._label})", "len")
         if type(n) is not int:
+            self._client.note_failure(f"len({self._label}) did not return an int")
             raise NotData("len() of your object did not return an int")
         return n
+
+    def __next__(self) -> Any:
+        return self._ask(f"next({self._label})", "next")
 
     def __iter__(self) -> Any:
         items = self._ask(f"iterating over {self._label}", "list")
         if type(items) is not list:
+            self._client.note_failure(f"iterating over {self._label} did not give a list")
             raise NotData("iterating over your object did not give a list")
         return iter(items)
 
@@ -178,6 +242,7 @@ class Remote:
         return f"<student {self._type} {self._label}: {self._repr}>"
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        self._client.note_failure(f"{self._label} is a {self._type} object, not plain data, and was used as data")
         raise NotData(
             f"{self._label} is a {self._type} object from your notebook and is not plain data; "
             "return numbers, lists, numpy arrays or tensors"
@@ -210,7 +275,7 @@ class Student:
             return client.request(name, {"op": "get", "name": name})
         except StudentError as exc:
             if exc.etype == "NameError":
-                raise AssertionError(f"your notebook does not define {name!r}") from None
+                raise NotDefined(f"your notebook does not define {name!r}") from None
             raise
 
     def __contains__(self, name: str) -> bool:

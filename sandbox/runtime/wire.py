@@ -2,8 +2,9 @@
 
 A message is one frame: an 8-byte length, a 4-byte header length, a JSON header, then binary blobs
 (their sizes are listed in the header). Values are JSON trees in which tagged objects
-(``{"__t": ...}``) stand for tuples, dicts, arrays, tensors and references to objects that stay in
-the kernel. Nothing here can carry code: npy is read with ``allow_pickle=False`` and tensors are
+(``{"__t": ...}``) stand for tuples, dicts (``OrderedDict`` and ``Counter`` kept), named tuples,
+dataclass instances, arrays, tensors (``nn.Parameter`` kept), dtypes, devices and references to
+objects that stay in the kernel. Nothing here can carry code: npy is read with ``allow_pickle=False`` and tensors are
 read by safetensors, so the judge gets back only plain data built by its own libraries.
 
 This module runs on both sides (it is imported inside the containers as ``sandbox_runtime.wire``)
@@ -12,8 +13,10 @@ and must only use the standard library at import time.
 
 from __future__ import annotations
 
+import collections
 import io
 import json
+import keyword
 import math
 import socket
 import struct
@@ -102,12 +105,19 @@ def encode(value: Any, blobs: list[bytes], make_ref: Callable[[Any], dict[str, A
         return [encode(v, blobs, make_ref, depth + 1) for v in value]
     if t is tuple:
         return {"__t": "tuple", "v": [encode(v, blobs, make_ref, depth + 1) for v in value]}
-    if t is dict:
+    if t is dict or t in _MAPPINGS:
         return {
-            "__t": "dict",
+            "__t": _MAPPINGS.get(t, "dict"),
             "v": [
                 [encode(k, blobs, make_ref, depth + 1), encode(v, blobs, make_ref, depth + 1)] for k, v in value.items()
             ],
+        }
+    if isinstance(value, tuple) and _is_namedtuple(t):
+        return {
+            "__t": "ntuple",
+            "name": t.__name__,
+            "fields": list(t._fields),
+            "v": [encode(v, blobs, make_ref, depth + 1) for v in value],
         }
     if t in (set, frozenset):
         return {"__t": t.__name__, "v": [encode(v, blobs, make_ref, depth + 1) for v in value]}
@@ -126,11 +136,46 @@ def encode(value: Any, blobs: list[bytes], make_ref: Callable[[Any], dict[str, A
     special = _encode_array_like(value, blobs)
     if special is not None:
         return special
+    fields = _dataclass_fields(value)
+    if fields is not None:
+        return {
+            "__t": "dataclass",
+            "module": str(getattr(t, "__module__", "")),
+            "qualname": str(getattr(t, "__qualname__", t.__name__)),
+            "v": [[name, encode(getattr(value, name), blobs, make_ref, depth + 1)] for name in fields],
+        }
     if make_ref is None:
         if hasattr(t, "__wire_ref__"):  # a judge-side handle on an object that lives in the kernel
             return value.__wire_ref__
         raise WireError(f"a {t.__name__} cannot be sent to the learner's code")
     return make_ref(value)
+
+
+_MAPPINGS: dict[type, str] = {
+    collections.OrderedDict: "odict",
+    collections.defaultdict: "dict",  # its default factory is code: it arrives as a plain dict
+    collections.Counter: "counter",
+}
+
+
+def _is_namedtuple(t: type) -> bool:
+    fields = getattr(t, "_fields", None)
+    return (
+        isinstance(fields, tuple)
+        and all(type(f) is str for f in fields)
+        and callable(getattr(t, "_make", None))
+        and callable(getattr(t, "_asdict", None))
+    )
+
+
+def _dataclass_fields(value: Any) -> list[str] | None:
+    """The field names of a dataclass instance (not of a dataclass itself), else None."""
+    if isinstance(value, type):
+        return None
+    dataclasses = sys.modules.get("dataclasses")
+    if dataclasses is None or not dataclasses.is_dataclass(value):
+        return None
+    return [f.name for f in dataclasses.fields(value)]
 
 
 def _encode_array_like(value: Any, blobs: list[bytes]) -> dict[str, Any] | None:
@@ -149,13 +194,17 @@ def _encode_array_like(value: Any, blobs: list[bytes]) -> dict[str, Any] | None:
         if isinstance(value, torch.Tensor):
             from safetensors.torch import save
 
+            parameter = isinstance(value, torch.nn.Parameter)
             device = str(value.device)
             requires_grad = bool(value.requires_grad)
             plain = value.detach().to("cpu").contiguous()
             if plain.layout != torch.strided:
                 plain = plain.to_dense()
             blobs.append(save({"t": plain}))
-            return {"__t": "tensor", "b": len(blobs) - 1, "device": device, "requires_grad": requires_grad}
+            tree = {"__t": "tensor", "b": len(blobs) - 1, "device": device, "requires_grad": requires_grad}
+            if parameter:
+                tree["parameter"] = True
+            return tree
         if isinstance(value, torch.dtype):
             return {"__t": "dtype", "v": str(value).removeprefix("torch.")}
         if isinstance(value, torch.device):
@@ -177,7 +226,8 @@ def _npy_bytes(np: Any, array: Any) -> bytes:
 def decode(tree: Any, blobs: list[bytes], resolve_ref: Callable[[dict[str, Any]], Any], depth: int = 0) -> Any:
     """Rebuild a value from a JSON tree; references go through ``resolve_ref``.
 
-    Only builtins, numpy arrays loaded without pickle, and tensors loaded by safetensors come out.
+    Only builtins, numpy arrays loaded without pickle, tensors loaded by safetensors, namedtuples
+    and dataclasses (a class this side already has, or a frozen record made here) come out.
     """
     if depth > MAX_DEPTH:
         raise WireError("value is nested too deeply")
@@ -191,8 +241,8 @@ def decode(tree: Any, blobs: list[bytes], resolve_ref: Callable[[dict[str, Any]]
     items = tree.get("v")
     if tag == "tuple":
         return tuple(decode(v, blobs, resolve_ref, depth + 1) for v in _list(items))
-    if tag == "dict":
-        out = {}
+    if tag in ("dict", "odict", "counter"):
+        out = {"dict": dict, "odict": collections.OrderedDict, "counter": collections.Counter}[tag]()
         for pair in _list(items):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise WireError("bad dict entry")
@@ -208,6 +258,14 @@ def decode(tree: Any, blobs: list[bytes], resolve_ref: Callable[[dict[str, Any]]
             return set(members) if tag == "set" else frozenset(members)
         except TypeError as exc:
             raise WireError(f"unhashable set member: {exc}") from exc
+    if tag == "ntuple":
+        cls = _namedtuple_type(tree.get("name"), tree.get("fields"))
+        values = [decode(v, blobs, resolve_ref, depth + 1) for v in _list(items)]
+        if len(values) != len(cls._fields):
+            raise WireError("bad named tuple")
+        return cls._make(values)
+    if tag == "dataclass":
+        return _decode_dataclass(tree, blobs, resolve_ref, depth)
     if tag == "float" and items in ("nan", "inf", "-inf"):
         return float(items)
     if tag == "bigint" and isinstance(items, str) and len(items) < 4000:
@@ -259,6 +317,103 @@ def decode(tree: Any, blobs: list[bytes], resolve_ref: Callable[[dict[str, Any]]
     raise WireError(f"unknown value tag {tag!r}")
 
 
+MAX_FIELDS = 1000
+_namedtuples: dict[tuple[str, tuple[str, ...]], type] = {}
+_records: dict[tuple[str, str, tuple[str, ...]], type] = {}
+
+
+def _identifier(value: Any) -> str:
+    name = _text(value)
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
+        raise WireError("bad name in a value")
+    return name
+
+
+def _field_names(value: Any) -> tuple[str, ...]:
+    names = tuple(_identifier(f) for f in _list(value))
+    if len(names) > MAX_FIELDS or len(set(names)) != len(names):
+        raise WireError("bad field list")
+    return names
+
+
+def _namedtuple_type(name: Any, fields: Any) -> type:
+    """A namedtuple class of this name and these fields (the same class for the same shape)."""
+    key = (_identifier(name), _field_names(fields))
+    if key not in _namedtuples:
+        if any(f.startswith("_") for f in key[1]):
+            raise WireError("bad named tuple field")
+        # namedtuple only ever sees identifiers checked above: nothing else reaches its template.
+        _namedtuples[key] = collections.namedtuple(key[0], key[1])  # type: ignore[misc]
+    return _namedtuples[key]
+
+
+def _decode_dataclass(
+    tree: dict[str, Any], blobs: list[bytes], resolve_ref: Callable[[dict[str, Any]], Any], depth: int
+) -> Any:
+    module, qualname = tree.get("module"), tree.get("qualname")
+    if not isinstance(module, str) or not isinstance(qualname, str) or len(module) > 200 or len(qualname) > 200:
+        raise WireError("bad dataclass name")
+    values: dict[str, Any] = {}
+    for pair in _list(tree.get("v")):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise WireError("bad dataclass field")
+        name = _identifier(pair[0])
+        if name in values:
+            raise WireError("bad dataclass field")
+        values[name] = decode(pair[1], blobs, resolve_ref, depth + 1)
+    if len(values) > MAX_FIELDS:
+        raise WireError("bad field list")
+    cls = _local_dataclass(module, qualname, tuple(values))
+    if cls is not None:
+        try:
+            # Rebuilt the way copy and pickle rebuild objects: no __init__, the state set directly.
+            obj = object.__new__(cls)
+            for name, value in values.items():
+                object.__setattr__(obj, name, value)
+            return obj
+        except (TypeError, AttributeError):
+            pass
+    return _record_type(module, qualname, tuple(values))(**values)
+
+
+def _local_dataclass(module: str, qualname: str, fields: tuple[str, ...]) -> type | None:
+    """The receiving side's own dataclass ``module.qualname``, if already imported here and of the same fields.
+
+    Only modules this process has already imported are looked at: a name that came over the wire
+    never makes this side import anything.
+    """
+    dataclasses = sys.modules.get("dataclasses")
+    obj = sys.modules.get(module)
+    if dataclasses is None or obj is None or module == "__main__":
+        return None
+    for part in qualname.split("."):
+        if not part.isidentifier():
+            return None
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    if not isinstance(obj, type) or not dataclasses.is_dataclass(obj):
+        return None
+    if tuple(f.name for f in dataclasses.fields(obj)) != fields:
+        return None
+    return obj
+
+
+def _record_type(module: str, qualname: str, fields: tuple[str, ...]) -> type:
+    """A frozen dataclass standing for a dataclass this side does not have."""
+    key = (module, qualname, fields)
+    if key not in _records:
+        import dataclasses
+
+        name = qualname.rsplit(".", 1)[-1]
+        name = name if name.isidentifier() and not keyword.iskeyword(name) else "Record"
+        cls = dataclasses.make_dataclass(name, list(fields), frozen=True)
+        cls.__module__ = "student"  # the learner's (or the judge's) class, read-only here
+        cls.__qualname__ = name
+        _records[key] = cls
+    return _records[key]
+
+
 def _list(items: Any) -> list[Any]:
     if not isinstance(items, list):
         raise WireError("expected a list")
@@ -304,7 +459,12 @@ def _load_tensor(tree: dict[str, Any], data: bytes) -> Any:
     tensor = tensors.get("t")
     if tensor is None or len(tensors) != 1:
         raise WireError("bad tensor data")
-    if tree.get("requires_grad") is True and (tensor.is_floating_point() or tensor.is_complex()):
+    grad = tree.get("requires_grad") is True and (tensor.is_floating_point() or tensor.is_complex())
+    if tree.get("parameter") is True:
+        import torch
+
+        tensor = torch.nn.Parameter(tensor, requires_grad=grad)
+    elif grad:
         tensor.requires_grad_(True)
     device = tree.get("device")
     if isinstance(device, str) and len(device) < 40:
