@@ -6,6 +6,11 @@ decoded into the judge's own Python, numpy and torch objects. Objects that are n
 attribute access, calls, indexing, ``len`` and iteration are forwarded. A handle never pretends to
 be data: comparing, truth-testing or converting it to a number or array is refused, so an object
 with a lying ``__eq__`` or ``__float__`` cannot pass a check.
+
+The learner's exceptions arrive as :class:`StudentError`, and as a subclass of the builtin kind
+when they are one of :data:`LEARNER_ERRORS` (so ``hasattr`` and iteration behave). What the
+platform fails to do during a test (a value that cannot cross, a lost kernel, a timeout) is noted
+in ``KernelClient.platform_failure``, so the judge never counts that test as passed.
 """
 
 from __future__ import annotations
