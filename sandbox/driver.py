@@ -89,6 +89,11 @@ class SandboxJob:
     # Called from another thread with each stage the judge reaches ("judging"); errors are logged.
     on_stage: Callable[[str], None] | None = field(default=None, compare=False)
 
+    @property
+    def host_deadline_s(self) -> float:
+        """After this the host kills both containers: the limits' deadline plus both preloads."""
+        return self.limits.host_deadline_s + 2 * self.preload_timeout_s
+
 
 @dataclass
 class SandboxOutcome:
@@ -197,7 +202,8 @@ def _kernel_spec(job: SandboxJob, name: str, labels: dict[str, str]) -> dict[str
                 {
                     "timeout_s": limits.timeout_s,
                     "cell_timeout_s": limits.cell_timeout_s,
-                    "serve_s": limits.judge_deadline_s + 2 * job.preload_timeout_s,
+                    # The kernel serves until the host's deadline at the latest; the host kills it sooner.
+                    "serve_s": job.host_deadline_s,
                     "ipc": "/ipc",
                     "preload": list(job.preload),
                     "preload_timeout_s": job.preload_timeout_s,
@@ -262,8 +268,7 @@ def run(job: SandboxJob) -> SandboxOutcome:
     name = f"cg-{secrets.token_hex(6)}"
     nonce = secrets.token_hex(16)
     t0 = time.monotonic()
-    host_deadline_s = job.limits.host_deadline_s + 2 * job.preload_timeout_s
-    labels = _labels(name, time.time() + host_deadline_s + 60)
+    labels = _labels(name, time.time() + job.host_deadline_s + 60)
     containers: list[Any] = []
     follower: threading.Thread | None = None
     try:
@@ -297,7 +302,7 @@ def run(job: SandboxJob) -> SandboxOutcome:
                 target=_follow_stages, args=(client, judge.id, nonce, job.on_stage), name=f"{name}-stages", daemon=True
             )
             follower.start()
-        _wait(judge, host_deadline_s - (time.monotonic() - t_start), outcome)
+        _wait(judge, job.host_deadline_s - (time.monotonic() - t_start), outcome)
         outcome.timings["judge_exit"] = time.monotonic() - t0
         ooms = _oom_events(client, started_at, [kernel.id, judge.id])
         outcome.kernel_oom, outcome.judge_oom = kernel.id in ooms, judge.id in ooms

@@ -219,14 +219,22 @@ def _with_source_wheels(
 
 
 def download_wheels(
-    variant: str, dest: Path, log: Log, index_url: str | None = None, *, requirements: list[Path]
+    variant: str,
+    dest: Path,
+    log: Log,
+    index_url: str | None = None,
+    *,
+    requirements: list[Path],
+    no_deps: bool = False,
 ) -> None:
-    """Fetch every wheel of ``requirements`` into ``dest`` (a cache: pip skips what is there)."""
+    """Fetch every wheel of ``requirements`` into ``dest`` (a cache: pip skips what is there).
+
+    ``no_deps`` for a resolved lock: every package is listed, none is to be resolved again."""
     dest.mkdir(parents=True, exist_ok=True)
     args = ["download", "--quiet", *_platform_args(), "-d", str(dest), f"pip=={PIP_VERSION}"]
     for req in requirements:
         args += ["-r", str(req)]
-    if any(_is_lock(req) for req in requirements):
+    if no_deps:
         args.append("--no-deps")
     log(f"downloading wheels for the {variant} image into {dest}")
     proc = _with_source_wheels(lambda: _pip(args, variant=variant, index_url=index_url), log)
@@ -235,10 +243,6 @@ def download_wheels(
     for wheel in WHEELHOUSE.glob("*.whl"):
         if not (dest / wheel.name).exists():
             shutil.copy2(wheel, dest / wheel.name)
-
-
-def _is_lock(path: Path) -> bool:
-    return path.name == "delta.txt"
 
 
 def lock(name: str, *, root: Path = environments.ROOT, log: Log = print) -> Path:
@@ -276,14 +280,9 @@ def lock(name: str, *, root: Path = environments.ROOT, log: Log = print) -> Path
 
 def installed_packages(client: docker.DockerClient, image: str, env_path: str = "") -> dict[str, str]:
     """``{normalised name: version}`` of what ``image``'s Python imports (runs a throwaway container)."""
-    code = (
-        "import importlib.metadata as m\n"
-        "seen = {}\n"
-        "for d in m.distributions():\n"
-        "    n = d.metadata['Name']\n"
-        "    if n: seen.setdefault(n, d.version)\n"
-        "print('\\n'.join(f'{k}=={v}' for k, v in seen.items()))\n"
-    )
+    # The same listing the sandbox image records at build time (runtime/packages.py, run as a script:
+    # a packages image has no runtime to import it from).
+    code = (HERE / "runtime" / "packages.py").read_text()
     out = client.containers.run(
         image,
         ["python3", "-c", code],
@@ -375,7 +374,7 @@ def build_packages(
         context = _fresh_context(f"{name}-{variant}")
         (context / "delta.txt").write_text("".join(f"{p}=={v}\n" for p, v in sorted(delta.items())))
         wheels = BUILD_DIR / f"wheels-{name}-{variant}"
-        download_wheels(variant, wheels, log, index_url, requirements=[context / "delta.txt"])
+        download_wheels(variant, wheels, log, index_url, requirements=[context / "delta.txt"], no_deps=True)
         shutil.copy2(env.path.parent / "Dockerfile", context / "Dockerfile")
         _link_wheels(wheels, context)
         _docker_build(client, context, tag, {"PARENT": parent, "NAME": name}, log, no_cache=no_cache)
