@@ -9,6 +9,8 @@ default ``base``) and shared course files (``shared = ["induction_model"]``): th
 ``exercises/_shared/<name>/`` is part of the bundle's data as ``data/<name>/`` (beside the learner's
 notebook as ``<name>/``), and of its content hash, so one model serves many bundles without
 copies. A published snapshot holds its shared files as ordinary data, so it stands alone.
+``[[codec]]`` tables declare library types that cross between kernel and judge as data, and
+``tests/kernel_helpers/*.py`` are instructor modules the tests run inside the learner's kernel.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.limits import DEFAULT_LIMITS, Limits
+from sandbox.runtime.wire import Codec, WireError
 
 GPU_MODES = ("none", "optional", "required")
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -40,6 +43,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "limits": dict,
     "environment": str,
     "shared": list,
+    "codec": list,
 }
 _REQUIRED = ("slug", "title", "points")
 
@@ -61,6 +65,8 @@ class Bundle:
     environment: str = "base"
     # (name, folder) of each shared course folder this bundle uses.
     shared: tuple[tuple[str, Path], ...] = ()
+    # Library types of this exercise that cross between kernel and judge as data ([[codec]]).
+    codecs: tuple[Codec, ...] = ()
 
     @property
     def tests_dir(self) -> Path:
@@ -167,7 +173,15 @@ def load_bundle(path: str | Path, *, ceiling: Limits | None = None) -> Bundle:
         limits=limits,
         environment=environment,
         shared=_shared_folders(path, meta.get("shared", []), where),
+        codecs=_codecs(meta.get("codec", []), where),
     )
+
+
+def _codecs(tables: list[Any], where: str) -> tuple[Codec, ...]:
+    try:
+        return tuple(Codec.parse(t, f"{where}: codec {i + 1}") for i, t in enumerate(tables))
+    except WireError as exc:
+        raise BundleError(str(exc)) from exc
 
 
 def _shared_folders(path: Path, names: list[Any], where: str) -> tuple[tuple[str, Path], ...]:

@@ -162,6 +162,7 @@ def grade(
         on_stage=on_stage,
         preload=described.heavy_modules,
         preload_timeout_s=described.preload_timeout_s,
+        codecs=described.codecs + bundle.codecs,
     )
     outcome = driver.run(job)
     result = assemble(bundle, outcome, time.monotonic() - started, device)

@@ -8,8 +8,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from grader.bundle import load_bundle
+from grader.bundle import Bundle, load_bundle
 from grader.validate import visible_test_files
+from sandbox import environment
+from sandbox.runtime.local import CODECS_FILE
+from sandbox.runtime.student import HELPERS_DIR
+from sandbox.runtime.wire import Codec
 
 RUNTIME = Path(__file__).resolve().parent.parent / "sandbox" / "runtime"
 # The notebook normaliser and what it needs, so a local check runs the notebook as the grader will.
@@ -64,6 +68,13 @@ def starter_pack(bundle_dir: str | Path, template: dict[str, Any]) -> bytes:
             pack.write(path, f"{top}/data/{rel}")
         for path in visible_test_files(bundle):
             pack.write(path, f"{top}/tests/{path.name}")
+        # Kernel helpers run beside the learner's code anyway: nothing in them is hidden.
+        helpers = bundle.tests_dir / HELPERS_DIR
+        for path in sorted(helpers.glob("*.py")) if helpers.is_dir() else []:
+            pack.write(path, f"{top}/tests/{HELPERS_DIR}/{path.name}")
+        codecs = [c.as_dict() for c in bundle_codecs(bundle)]
+        if codecs:
+            pack.writestr(f"{top}/{CODECS_FILE}", json.dumps(codecs, indent=1))
         for path in sorted(RUNTIME.glob("*.py")):
             pack.write(path, f"{top}/sandbox_runtime/{path.name}")
         pack.writestr(f"{top}/grader/__init__.py", "")
@@ -71,3 +82,12 @@ def starter_pack(bundle_dir: str | Path, template: dict[str, Any]) -> bytes:
             pack.write(path, f"{top}/grader/{path.name}")
         pack.writestr(f"{top}/check.py", CHECK_PY)
     return buf.getvalue()
+
+
+def bundle_codecs(bundle: Bundle) -> tuple[Codec, ...]:
+    """The codecs a grading of ``bundle`` uses: its environment's (with its ancestors'), then its own."""
+    try:
+        chain = environment.chain(bundle.environment)
+    except environment.DefinitionError:
+        chain = []
+    return tuple(c for env in chain for c in env.codecs) + bundle.codecs

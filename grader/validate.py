@@ -21,6 +21,7 @@ from grader.bundle import Bundle, BundleError, load_bundle
 from grader.engine import EngineSettings, grade
 from grader.result import GradeResult, Verdict
 from grader.template import TemplateError, make_template
+from sandbox.runtime.student import HELPERS_DIR
 
 MAX_DATA_MB = 20
 # A hidden-test line shorter than this is too generic to count as leaked (an import, say).
@@ -198,11 +199,12 @@ def _check_template(report: ValidationReport, bundle: Bundle) -> dict[str, Any] 
 
 def _check_tests_static(report: ValidationReport, bundle: Bundle) -> None:
     problems = []
-    for path in bundle.test_files():
+    helpers = bundle.tests_dir / HELPERS_DIR
+    for path in bundle.test_files() + (sorted(helpers.glob("*.py")) if helpers.is_dir() else []):
         try:
             ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         except SyntaxError as exc:
-            problems.append(f"{path.name}:{exc.lineno}: {exc.msg}")
+            problems.append(f"{path.relative_to(bundle.tests_dir)}:{exc.lineno}: {exc.msg}")
     report.add("tests parse", not problems, "; ".join(problems))
     visible = visible_test_files(bundle)
     hidden_modules = {p.stem for p in bundle.test_files()} - {p.stem for p in visible}

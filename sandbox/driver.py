@@ -37,6 +37,7 @@ from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 
 from grader.limits import Limits
 from sandbox.environment import DefinitionError, ImageEnvironment
+from sandbox.runtime.wire import Codec
 
 LABEL = "coursegrade.sandbox"
 KERNEL_UID = 1000
@@ -86,6 +87,8 @@ class SandboxJob:
     # the host's deadlines allow ``preload_timeout_s`` for it on top of the limits.
     preload: tuple[str, ...] = ()
     preload_timeout_s: float = 0.0
+    # Library types that cross as data: the environment's, then the bundle's (the judge tells the kernel).
+    codecs: tuple[Codec, ...] = ()
     # Called from another thread with each stage the judge reaches ("judging"); errors are logged.
     on_stage: Callable[[str], None] | None = field(default=None, compare=False)
 
@@ -249,6 +252,7 @@ def _judge_spec(job: SandboxJob, name: str, labels: dict[str, str], nonce: str) 
                     "kernel_wait_s": limits.timeout_s + 20.0 + job.preload_timeout_s,
                     "judge_budget_s": limits.judge_deadline_s + job.preload_timeout_s,
                     "preload": list(job.preload),
+                    "codecs": [c.as_dict() for c in job.codecs],
                     "test_timeout_s": limits.test_timeout_s,
                     "max_message_bytes": limits.max_message_mb << 20,
                     "max_output_chars": limits.max_output_chars,

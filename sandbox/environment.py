@@ -3,7 +3,8 @@
 ::
 
     sandbox/environments/<name>/
-      environment.toml    description, parent (another environment), heavy_modules, preload_timeout_s
+      environment.toml    description, parent (another environment), heavy_modules, preload_timeout_s,
+                          [[codec]] tables (library types that cross as data; a child inherits them)
       requirements.txt    base: the pinned packages; a child: the resolved lock of the whole
                           environment, installed over its parent with --no-deps
       requirements.in     a child's top-level decisions, resolved into requirements.txt by
@@ -19,11 +20,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.runtime.wire import Codec, WireError
+
 ROOT = Path(__file__).resolve().parent / "environments"
 DEFAULT = "base"
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_KEYS = {"description", "parent", "heavy_modules", "preload_timeout_s"}
+_KEYS = {"description", "parent", "heavy_modules", "preload_timeout_s", "codec"}
 # Packages that a variant (CPU or CUDA build of torch) decides, never an environment's lock.
 VARIANT_PACKAGES = re.compile(r"^(torch|triton|nvidia-.*|cuda-.*)$")
 
@@ -44,6 +47,7 @@ class Environment:
     parent: str | None
     heavy_modules: tuple[str, ...]
     preload_timeout_s: float
+    codecs: tuple[Codec, ...] = ()
 
     @property
     def requirements(self) -> Path:
@@ -109,7 +113,18 @@ def load(name: str, root: Path = ROOT) -> Environment:
         parent=parent,
         heavy_modules=tuple(modules),
         preload_timeout_s=float(timeout),
+        codecs=parse_codecs(meta.get("codec", []), str(meta_path)),
     )
+
+
+def parse_codecs(tables: object, where: str) -> tuple[Codec, ...]:
+    """``[[codec]]`` tables (``type = "module:QualName"``, ``fields = [...]``) of a definition file."""
+    if not isinstance(tables, list):
+        raise DefinitionError(f"{where}: codec must be an array of tables ([[codec]])")
+    try:
+        return tuple(Codec.parse(t, f"{where}: codec {i + 1}") for i, t in enumerate(tables))
+    except WireError as exc:
+        raise DefinitionError(str(exc)) from exc
 
 
 def available(root: Path = ROOT) -> list[str]:
@@ -138,6 +153,7 @@ class ImageEnvironment:
     heavy_modules: tuple[str, ...]
     preload_timeout_s: float
     description: str = ""
+    codecs: tuple[Codec, ...] = ()
 
     @classmethod
     def parse(cls, data: object) -> ImageEnvironment:
@@ -149,4 +165,5 @@ class ImageEnvironment:
             raise DefinitionError("the image's heavy_modules are not module names")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 900:
             raise DefinitionError("the image's preload_timeout_s is not a number of seconds")
-        return cls(data["name"], tuple(modules), float(timeout), str(data.get("description", "")))
+        codecs = parse_codecs(data.get("codecs", []), "the image's /opt/environment.json")
+        return cls(data["name"], tuple(modules), float(timeout), str(data.get("description", "")), codecs)

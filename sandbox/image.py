@@ -109,6 +109,7 @@ def description(env: Environment, root: Path = environments.ROOT) -> dict[str, o
         "parents": [e.name for e in environments.chain(env.name, root)[:-1]],
         "heavy_modules": list(env.heavy_modules),
         "preload_timeout_s": env.preload_timeout_s,
+        "codecs": [c.as_dict() for e in environments.chain(env.name, root) for c in e.codecs],
     }
 
 

@@ -25,7 +25,17 @@ from typing import Any
 
 import pytest
 
-from .student import KernelClient, KernelUnavailable, NotData, Student, StudentError, StudentTimeout
+from . import wire
+from .student import (
+    HELPERS_DIR,
+    KernelClient,
+    KernelHelpers,
+    KernelUnavailable,
+    NotData,
+    Student,
+    StudentError,
+    StudentTimeout,
+)
 
 BUNDLE = Path("/bundle")
 POLL_S = 0.02
@@ -241,6 +251,13 @@ def student() -> Student:
 
 
 @pytest.fixture(scope="session")
+def kernel_helpers() -> KernelHelpers:
+    """The bundle's ``tests/kernel_helpers/<name>.py`` modules, run inside the learner's kernel."""
+    assert _active is not None
+    return KernelHelpers(_active._kernel(), _active.test_root / HELPERS_DIR)
+
+
+@pytest.fixture(scope="session")
 def device() -> str:
     """Where the learner's code runs: "cuda" when its kernel has a GPU, else "cpu"."""
     assert _active is not None
@@ -262,19 +279,26 @@ def _hidden_snippets(paths: set[str]) -> list[str]:
             tree = ast.parse(source)
         except SyntaxError:
             continue
-        # Messages the author wrote for the learner (assert messages, raised errors) stay readable.
+        # Messages the author wrote for the learner (assert messages, raised errors, the msg= and
+        # err_msg= of testing helpers such as torch.testing.assert_close) stay readable.
         meant_for_learner = {
-            id(n)
-            for node in ast.walk(tree)
-            for part in ([node.msg] if isinstance(node, ast.Assert) else [node] if isinstance(node, ast.Raise) else [])
-            if part is not None
-            for n in ast.walk(part)
+            id(n) for node in ast.walk(tree) for part in _messages(node) if part is not None for n in ast.walk(part)
         }
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 6:
                 if id(node) not in meant_for_learner:
                     snippets.update((node.value, repr(node.value)))
     return sorted(snippets, key=len, reverse=True)
+
+
+def _messages(node: ast.AST) -> list[ast.AST | None]:
+    if isinstance(node, ast.Assert):
+        return [node.msg]
+    if isinstance(node, ast.Raise):
+        return [node]
+    if isinstance(node, ast.Call):
+        return [k.value for k in node.keywords if k.arg in ("msg", "err_msg")]
+    return []
 
 
 def _status_for(when: str, exc: BaseException | None) -> str:
@@ -303,7 +327,10 @@ def run_tests(config: dict[str, Any], announce: Callable[[str], None] | None = N
     """
     global _active
     _preload(config.get("preload") or [])
+    wire.set_codecs([wire.Codec.parse(c) for c in config.get("codecs") or []])
     test_root = Path(config.get("tests", BUNDLE / "tests"))
+    # Tests import their kernel helpers (`from kernel_helpers import training`) to compute references.
+    sys.path.insert(0, str(test_root))
     plugin = GradingPlugin(config, test_root, announce)
     _active = plugin
     args = [

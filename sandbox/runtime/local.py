@@ -17,11 +17,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import judge
+CODECS_FILE = "codecs.json"  # the starter pack's [[codec]] declarations, as the judge gets them
 
 
-def check(notebook: Path, tests: Path, data: Path | None, *, package_root: Path) -> dict[str, Any]:
+def check(
+    notebook: Path, tests: Path, data: Path | None, *, package_root: Path, codecs: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Execute ``notebook`` and run the tests in ``tests``; returns the judge's report."""
+    from . import judge  # pytest: only where tests run, never where a starter pack is built
+
     with tempfile.TemporaryDirectory(prefix="course-check-") as tmp:
         ipc, empty = Path(tmp) / "ipc", Path(tmp) / "empty"
         ipc.mkdir()
@@ -55,6 +59,7 @@ def check(notebook: Path, tests: Path, data: Path | None, *, package_root: Path)
                         "test_timeout_s": 120,
                         "max_message_bytes": 1 << 30,
                         "max_output_chars": 4000,
+                        "codecs": codecs or [],
                     }
                 )
         finally:
@@ -68,7 +73,9 @@ def main(pack: Path, argv: list[str]) -> int:
     if notebook is None or not notebook.is_file():
         print("usage: python check.py [your-notebook.ipynb]", file=sys.stderr)
         return 2
-    report = check(notebook, pack / "tests", pack / "data", package_root=pack)
+    codecs_file = pack / CODECS_FILE
+    codecs = json.loads(codecs_file.read_text()) if codecs_file.is_file() else []
+    report = check(notebook, pack / "tests", pack / "data", package_root=pack, codecs=codecs)
     kernel = report.get("kernel") or {}
     for cell in kernel.get("cells") or []:
         if cell.get("status") not in ("ok", "not_run"):

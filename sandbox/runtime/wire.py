@@ -22,6 +22,7 @@ import socket
 import struct
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 MAX_DEPTH = 64
@@ -83,72 +84,183 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
+# --- codecs for library types ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How a library type crosses as data: its ``fields`` read on one side, ``type(*fields)`` on the other.
+
+    ``type`` is ``"module:QualName"`` (``"transformer_lens.FactoredMatrix:FactoredMatrix"``). An
+    environment or a bundle declares codecs; only declared types are ever built from a message.
+    """
+
+    type: str
+    fields: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, data: Any, where: str = "codec") -> Codec:
+        if not isinstance(data, dict) or set(data) - {"type", "fields"}:
+            raise WireError(f"{where}: a codec is a table with 'type' and 'fields'")
+        name, fields = data.get("type"), data.get("fields")
+        module, _, qualname = name.partition(":") if isinstance(name, str) else ("", "", "")
+        if not module or not qualname or not all(p.isidentifier() for p in (*module.split("."), *qualname.split("."))):
+            raise WireError(f"{where}: type must be 'module:QualName', not {name!r}")
+        names_ok = isinstance(fields, list) and all(isinstance(f, str) and f.isidentifier() for f in fields)
+        if not fields or not names_ok:
+            raise WireError(f"{where}: fields must be a non-empty list of attribute names")
+        return cls(name, tuple(fields))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "fields": list(self.fields)}
+
+
+_codecs: dict[str, Codec] = {}
+_codec_classes: dict[str, type] = {}
+
+
+def set_codecs(codecs: list[Codec]) -> None:
+    """The codecs this process uses from now on (the judge's, and the kernel's when the judge says)."""
+    _codecs.clear()
+    _codecs.update((c.type, c) for c in codecs)
+
+
+def codecs() -> list[Codec]:
+    return list(_codecs.values())
+
+
+def _codec_for(t: type) -> Codec | None:
+    if not _codecs:
+        return None
+    for klass in getattr(t, "__mro__", (t,)):
+        codec = _codecs.get(f"{getattr(klass, '__module__', '')}:{getattr(klass, '__qualname__', '')}")
+        if codec is not None:
+            return codec
+    return None
+
+
+def _codec_class(name: str) -> type:
+    """The declared type, imported by its declared name (never by a name a message chose)."""
+    if name not in _codec_classes:
+        import importlib
+
+        module, _, qualname = name.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        if not isinstance(obj, type):
+            raise WireError(f"codec {name} does not name a class")
+        _codec_classes[name] = obj
+    return _codec_classes[name]
+
+
 # --- encoding --------------------------------------------------------------------------------
 
+NOT_DATA_HINT = (
+    "only data crosses (numbers, strings, containers, arrays, tensors, dataclasses); "
+    "build the objects and callbacks the learner's code should work on inside the kernel, "
+    "with a kernel helper (tests/kernel_helpers/)"
+)
 
-def encode(value: Any, blobs: list[bytes], make_ref: Callable[[Any], dict[str, Any]] | None, depth: int = 0) -> Any:
+
+def encode(
+    value: Any,
+    blobs: list[bytes],
+    make_ref: Callable[[Any], dict[str, Any]] | None,
+    *,
+    array_source: Callable[[Any], int | None] | None = None,
+) -> Any:
     """Turn ``value`` into a JSON tree, appending binary parts to ``blobs``.
 
     Objects that are not data become references through ``make_ref``; with no ``make_ref``
-    (the judge's side) they are an error.
+    (the judge's side) they are an error. Lists, dicts and dataclass instances met twice are sent
+    once (``{"__t": "same"}``), so shared nodes and cycles of a graph survive. ``array_source``
+    names where an array or tensor lives, so the other side can write into it.
     """
-    if depth > MAX_DEPTH:
-        raise WireError("value is nested too deeply")
-    t = type(value)
-    if value is None or t is bool or t is str:
-        return value
-    if t is int:
-        return value if -(2**63) <= value < 2**63 else {"__t": "bigint", "v": str(value)}
-    if t is float:
-        return value if math.isfinite(value) else {"__t": "float", "v": repr(value)}
-    if t is list:
-        return [encode(v, blobs, make_ref, depth + 1) for v in value]
-    if t is tuple:
-        return {"__t": "tuple", "v": [encode(v, blobs, make_ref, depth + 1) for v in value]}
-    if t is dict or t in _MAPPINGS:
-        return {
-            "__t": _MAPPINGS.get(t, "dict"),
-            "v": [
-                [encode(k, blobs, make_ref, depth + 1), encode(v, blobs, make_ref, depth + 1)] for k, v in value.items()
-            ],
-        }
-    if isinstance(value, tuple) and _is_namedtuple(t):
-        return {
-            "__t": "ntuple",
-            "name": t.__name__,
-            "fields": list(t._fields),
-            "v": [encode(v, blobs, make_ref, depth + 1) for v in value],
-        }
-    if t in (set, frozenset):
-        return {"__t": t.__name__, "v": [encode(v, blobs, make_ref, depth + 1) for v in value]}
-    if t is complex:
-        return {"__t": "complex", "v": [encode(value.real, blobs, None), encode(value.imag, blobs, None)]}
-    if t in (bytes, bytearray):
-        blobs.append(bytes(value))
-        return {"__t": "bytes", "b": len(blobs) - 1}
-    if t is slice:
-        return {
-            "__t": "slice",
-            "v": [encode(x, blobs, make_ref, depth + 1) for x in (value.start, value.stop, value.step)],
-        }
-    if value is Ellipsis:
-        return {"__t": "ellipsis"}
-    special = _encode_array_like(value, blobs)
-    if special is not None:
-        return special
-    fields = _dataclass_fields(value)
-    if fields is not None:
-        return {
-            "__t": "dataclass",
-            "module": str(getattr(t, "__module__", "")),
-            "qualname": str(getattr(t, "__qualname__", t.__name__)),
-            "v": [[name, encode(getattr(value, name), blobs, make_ref, depth + 1)] for name in fields],
-        }
-    if make_ref is None:
-        if hasattr(t, "__wire_ref__"):  # a judge-side handle on an object that lives in the kernel
-            return value.__wire_ref__
-        raise WireError(f"a {t.__name__} cannot be sent to the learner's code")
-    return make_ref(value)
+    return _Encoder(blobs, make_ref, array_source).encode(value, 0)
+
+
+class _Encoder:
+    def __init__(
+        self,
+        blobs: list[bytes],
+        make_ref: Callable[[Any], dict[str, Any]] | None,
+        array_source: Callable[[Any], int | None] | None,
+    ) -> None:
+        self.blobs = blobs
+        self.make_ref = make_ref
+        self.array_source = array_source
+        self.memo: dict[int, int] = {}
+
+    def _remember(self, value: Any) -> dict[str, Any] | None:
+        """The back-reference if ``value`` was sent already; else numbers it (in visiting order)."""
+        seen = self.memo.get(id(value))
+        if seen is not None:
+            return {"__t": "same", "i": seen}
+        self.memo[id(value)] = len(self.memo)
+        return None
+
+    def encode(self, value: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise WireError("value is nested too deeply")
+        t = type(value)
+        d = depth + 1
+        if value is None or t is bool or t is str:
+            return value
+        if t is int:
+            return value if -(2**63) <= value < 2**63 else {"__t": "bigint", "v": str(value)}
+        if t is float:
+            return value if math.isfinite(value) else {"__t": "float", "v": repr(value)}
+        if t is list:
+            return self._remember(value) or [self.encode(v, d) for v in value]
+        if t is tuple:
+            return {"__t": "tuple", "v": [self.encode(v, d) for v in value]}
+        if t is dict or t in _MAPPINGS:
+            return self._remember(value) or {
+                "__t": _MAPPINGS.get(t, "dict"),
+                "v": [[self.encode(k, d), self.encode(v, d)] for k, v in value.items()],
+            }
+        if isinstance(value, tuple) and _is_namedtuple(t):
+            return {
+                "__t": "ntuple",
+                "name": t.__name__,
+                "fields": list(t._fields),
+                "v": [self.encode(v, d) for v in value],
+            }
+        if t in (set, frozenset):
+            return {"__t": t.__name__, "v": [self.encode(v, d) for v in value]}
+        if t is complex:
+            return {"__t": "complex", "v": [self.encode(value.real, d), self.encode(value.imag, d)]}
+        if t in (bytes, bytearray):
+            self.blobs.append(bytes(value))
+            return {"__t": "bytes", "b": len(self.blobs) - 1}
+        if t is slice:
+            return {"__t": "slice", "v": [self.encode(x, d) for x in (value.start, value.stop, value.step)]}
+        if value is Ellipsis:
+            return {"__t": "ellipsis"}
+        special = _encode_array_like(value, self.blobs)
+        if special is not None:
+            if special["__t"] in ("tensor", "ndarray") and self.array_source is not None:
+                source = self.array_source(value)
+                if source is not None:
+                    special["src"] = source
+            return special
+        fields = _dataclass_fields(value)
+        if fields is not None:
+            return self._remember(value) or {
+                "__t": "dataclass",
+                "module": str(getattr(t, "__module__", "")),
+                "qualname": str(getattr(t, "__qualname__", t.__name__)),
+                "v": [[name, self.encode(getattr(value, name), d)] for name in fields],
+            }
+        codec = _codec_for(t)
+        if codec is not None:
+            return {"__t": "codec", "type": codec.type, "v": [self.encode(getattr(value, f), d) for f in codec.fields]}
+        if self.make_ref is None:
+            if hasattr(t, "__wire_ref__"):  # a judge-side handle on an object that lives in the kernel
+                return value.__wire_ref__
+            raise WireError(f"a {t.__name__} cannot be sent to the learner's code: {NOT_DATA_HINT}")
+        return self.make_ref(value)
 
 
 _MAPPINGS: dict[type, str] = {
@@ -223,98 +335,181 @@ def _npy_bytes(np: Any, array: Any) -> bytes:
 # --- decoding --------------------------------------------------------------------------------
 
 
-def decode(tree: Any, blobs: list[bytes], resolve_ref: Callable[[dict[str, Any]], Any], depth: int = 0) -> Any:
+def decode(
+    tree: Any,
+    blobs: list[bytes],
+    resolve_ref: Callable[[dict[str, Any]], Any],
+    *,
+    adopt_array: Callable[[dict[str, Any], Any], Any] | None = None,
+) -> Any:
     """Rebuild a value from a JSON tree; references go through ``resolve_ref``.
 
-    Only builtins, numpy arrays loaded without pickle, tensors loaded by safetensors, namedtuples
-    and dataclasses (a class this side already has, or a frozen record made here) come out.
+    Only builtins, numpy arrays loaded without pickle, tensors loaded by safetensors, namedtuples,
+    dataclasses (a class this side already has, or a frozen record made here) and the declared
+    codecs' types come out. ``adopt_array(tree, value)`` may stand in for an array that says where
+    it lives (``"src"``).
     """
-    if depth > MAX_DEPTH:
-        raise WireError("value is nested too deeply")
-    if tree is None or isinstance(tree, (bool, int, float, str)):
-        return tree
-    if isinstance(tree, list):
-        return [decode(v, blobs, resolve_ref, depth + 1) for v in tree]
-    if not isinstance(tree, dict):
-        raise WireError("unexpected JSON value")
-    tag = tree.get("__t")
-    items = tree.get("v")
-    if tag == "tuple":
-        return tuple(decode(v, blobs, resolve_ref, depth + 1) for v in _list(items))
-    if tag in ("dict", "odict", "counter"):
-        out = {"dict": dict, "odict": collections.OrderedDict, "counter": collections.Counter}[tag]()
-        for pair in _list(items):
-            if not isinstance(pair, list) or len(pair) != 2:
-                raise WireError("bad dict entry")
-            key = decode(pair[0], blobs, resolve_ref, depth + 1)
+    return _Decoder(blobs, resolve_ref, adopt_array).decode(tree, 0)
+
+
+class _Decoder:
+    def __init__(
+        self,
+        blobs: list[bytes],
+        resolve_ref: Callable[[dict[str, Any]], Any],
+        adopt_array: Callable[[dict[str, Any], Any], Any] | None,
+    ) -> None:
+        self.blobs = blobs
+        self.resolve_ref = resolve_ref
+        self.adopt_array = adopt_array
+        self.memo: list[Any] = []  # lists, dicts and dataclass instances, in the order the sender met them
+
+    def decode(self, tree: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise WireError("value is nested too deeply")
+        d = depth + 1
+        if tree is None or isinstance(tree, (bool, int, float, str)):
+            return tree
+        if isinstance(tree, list):
+            out: list[Any] = []
+            self.memo.append(out)
+            out.extend(self.decode(v, d) for v in tree)
+            return out
+        if not isinstance(tree, dict):
+            raise WireError("unexpected JSON value")
+        tag = tree.get("__t")
+        items = tree.get("v")
+        if tag == "same":
+            index = tree.get("i")
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.memo):
+                raise WireError("bad back-reference")
+            return self.memo[index]
+        if tag == "tuple":
+            return tuple(self.decode(v, d) for v in _list(items))
+        if tag in ("dict", "odict", "counter"):
+            mapping = {"dict": dict, "odict": collections.OrderedDict, "counter": collections.Counter}[tag]()
+            self.memo.append(mapping)
+            for pair in _list(items):
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise WireError("bad dict entry")
+                key = self.decode(pair[0], d)
+                try:
+                    mapping[key] = self.decode(pair[1], d)
+                except TypeError as exc:
+                    raise WireError(f"unhashable dict key: {exc}") from exc
+            return mapping
+        if tag in ("set", "frozenset"):
             try:
-                out[key] = decode(pair[1], blobs, resolve_ref, depth + 1)
+                members = [self.decode(v, d) for v in _list(items)]
+                return set(members) if tag == "set" else frozenset(members)
             except TypeError as exc:
-                raise WireError(f"unhashable dict key: {exc}") from exc
-        return out
-    if tag in ("set", "frozenset"):
-        try:
-            members = [decode(v, blobs, resolve_ref, depth + 1) for v in _list(items)]
-            return set(members) if tag == "set" else frozenset(members)
-        except TypeError as exc:
-            raise WireError(f"unhashable set member: {exc}") from exc
-    if tag == "ntuple":
-        cls = _namedtuple_type(tree.get("name"), tree.get("fields"))
-        values = [decode(v, blobs, resolve_ref, depth + 1) for v in _list(items)]
-        if len(values) != len(cls._fields):
-            raise WireError("bad named tuple")
-        return cls._make(values)
-    if tag == "dataclass":
-        return _decode_dataclass(tree, blobs, resolve_ref, depth)
-    if tag == "float" and items in ("nan", "inf", "-inf"):
-        return float(items)
-    if tag == "bigint" and isinstance(items, str) and len(items) < 4000:
-        try:
-            return int(items)
-        except ValueError as exc:
-            raise WireError("bad integer") from exc
-    if tag == "complex":
-        parts = _list(items)
-        if len(parts) != 2:
-            raise WireError("bad complex number")
-        real, imag = (decode(p, blobs, resolve_ref, depth + 1) for p in parts)
-        if not all(isinstance(x, float) for x in (real, imag)):
-            raise WireError("bad complex number")
-        return complex(real, imag)
-    if tag == "bytes":
-        return _blob(tree, blobs)
-    if tag == "slice":
-        parts = _list(items)
-        if len(parts) != 3:
-            raise WireError("bad slice")
-        return slice(*(decode(p, blobs, resolve_ref, depth + 1) for p in parts))
-    if tag == "ellipsis":
-        return Ellipsis
-    if tag in ("ndarray", "npscalar"):
-        return _load_npy(_blob(tree, blobs), scalar=tag == "npscalar")
-    if tag == "npdtype":
-        import numpy as np
+                raise WireError(f"unhashable set member: {exc}") from exc
+        if tag == "ntuple":
+            cls = _namedtuple_type(tree.get("name"), tree.get("fields"))
+            values = [self.decode(v, d) for v in _list(items)]
+            if len(values) != len(cls._fields):
+                raise WireError("bad named tuple")
+            return cls._make(values)
+        if tag == "dataclass":
+            return self._dataclass(tree, d)
+        if tag == "codec":
+            return self._codec(tree, d)
+        if tag == "float" and items in ("nan", "inf", "-inf"):
+            return float(items)
+        if tag == "bigint" and isinstance(items, str) and len(items) < 4000:
+            try:
+                return int(items)
+            except ValueError as exc:
+                raise WireError("bad integer") from exc
+        if tag == "complex":
+            parts = _list(items)
+            if len(parts) != 2:
+                raise WireError("bad complex number")
+            real, imag = (self.decode(p, d) for p in parts)
+            if not all(isinstance(x, float) for x in (real, imag)):
+                raise WireError("bad complex number")
+            return complex(real, imag)
+        if tag == "bytes":
+            return _blob(tree, self.blobs)
+        if tag == "slice":
+            parts = _list(items)
+            if len(parts) != 3:
+                raise WireError("bad slice")
+            return slice(*(self.decode(p, d) for p in parts))
+        if tag == "ellipsis":
+            return Ellipsis
+        if tag in ("ndarray", "npscalar", "tensor"):
+            if tag == "tensor":
+                value = _load_tensor(tree, _blob(tree, self.blobs))
+            else:
+                value = _load_npy(_blob(tree, self.blobs), scalar=tag == "npscalar")
+            if tag != "npscalar" and self.adopt_array is not None and "src" in tree:
+                return self.adopt_array(tree, value)
+            return value
+        if tag == "npdtype":
+            import numpy as np
 
-        return np.dtype(_text(items))
-    if tag == "tensor":
-        return _load_tensor(tree, _blob(tree, blobs))
-    if tag == "dtype":
-        import torch
+            return np.dtype(_text(items))
+        if tag == "dtype":
+            import torch
 
-        dtype = getattr(torch, _text(items), None)
-        if not isinstance(dtype, torch.dtype):
-            raise WireError("unknown torch dtype")
-        return dtype
-    if tag == "device":
-        import torch
+            dtype = getattr(torch, _text(items), None)
+            if not isinstance(dtype, torch.dtype):
+                raise WireError("unknown torch dtype")
+            return dtype
+        if tag == "device":
+            import torch
 
+            try:
+                return torch.device(_text(items))
+            except RuntimeError as exc:
+                raise WireError("bad torch device") from exc
+        if tag == "ref":
+            return self.resolve_ref(tree)
+        raise WireError(f"unknown value tag {tag!r}")
+
+    def _dataclass(self, tree: dict[str, Any], depth: int) -> Any:
+        module, qualname = tree.get("module"), tree.get("qualname")
+        if not isinstance(module, str) or not isinstance(qualname, str) or len(module) > 200 or len(qualname) > 200:
+            raise WireError("bad dataclass name")
+        pairs = _list(tree.get("v"))
+        if len(pairs) > MAX_FIELDS or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise WireError("bad dataclass field")
+        names = _field_names([p[0] for p in pairs])
+        # Made before its fields are read, so a field may point back at it (a graph's cycle). Built
+        # the way copy and pickle rebuild objects: no __init__, the state set directly.
+        obj = None
+        cls = _local_dataclass(module, qualname, names)
+        if cls is not None:
+            try:
+                obj = object.__new__(cls)
+            except TypeError:
+                obj = None
+        if obj is None:
+            obj = object.__new__(_record_type(module, qualname, names))
+        self.memo.append(obj)
+        for name, pair in zip(names, pairs, strict=True):
+            value = self.decode(pair[1], depth)
+            try:
+                object.__setattr__(obj, name, value)
+            except (TypeError, AttributeError) as exc:
+                raise WireError(f"bad dataclass field {name}: {exc}") from exc
+        return obj
+
+    def _codec(self, tree: dict[str, Any], depth: int) -> Any:
+        name = tree.get("type")
+        codec = _codecs.get(name) if isinstance(name, str) else None
+        if codec is None:
+            raise WireError(f"no codec is declared for {str(name)[:100]!r}")
+        values = [self.decode(v, depth) for v in _list(tree.get("v"))]
+        if len(values) != len(codec.fields):
+            raise WireError(f"bad {codec.type} value")
         try:
-            return torch.device(_text(items))
-        except RuntimeError as exc:
-            raise WireError("bad torch device") from exc
-    if tag == "ref":
-        return resolve_ref(tree)
-    raise WireError(f"unknown value tag {tag!r}")
+            return _codec_class(codec.type)(*values)
+        except WireError:
+            raise
+        except Exception as exc:  # the library refused the fields it was given
+            raise WireError(f"could not rebuild a {codec.type}: {type(exc).__name__}: {exc}") from exc
 
 
 MAX_FIELDS = 1000
@@ -345,35 +540,6 @@ def _namedtuple_type(name: Any, fields: Any) -> type:
         # namedtuple only ever sees identifiers checked above: nothing else reaches its template.
         _namedtuples[key] = collections.namedtuple(key[0], key[1])  # type: ignore[misc]
     return _namedtuples[key]
-
-
-def _decode_dataclass(
-    tree: dict[str, Any], blobs: list[bytes], resolve_ref: Callable[[dict[str, Any]], Any], depth: int
-) -> Any:
-    module, qualname = tree.get("module"), tree.get("qualname")
-    if not isinstance(module, str) or not isinstance(qualname, str) or len(module) > 200 or len(qualname) > 200:
-        raise WireError("bad dataclass name")
-    values: dict[str, Any] = {}
-    for pair in _list(tree.get("v")):
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise WireError("bad dataclass field")
-        name = _identifier(pair[0])
-        if name in values:
-            raise WireError("bad dataclass field")
-        values[name] = decode(pair[1], blobs, resolve_ref, depth + 1)
-    if len(values) > MAX_FIELDS:
-        raise WireError("bad field list")
-    cls = _local_dataclass(module, qualname, tuple(values))
-    if cls is not None:
-        try:
-            # Rebuilt the way copy and pickle rebuild objects: no __init__, the state set directly.
-            obj = object.__new__(cls)
-            for name, value in values.items():
-                object.__setattr__(obj, name, value)
-            return obj
-        except (TypeError, AttributeError):
-            pass
-    return _record_type(module, qualname, tuple(values))(**values)
 
 
 def _local_dataclass(module: str, qualname: str, fields: tuple[str, ...]) -> type | None:

@@ -74,3 +74,25 @@ def test_check_py_adjusts_the_notebook_as_the_grader_does(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "adjusted:" in run.stdout and "%pip install numpy" in run.stdout
     assert "visible tests: 1/1 points" in run.stdout
+
+
+def test_kernel_helpers_and_codecs_travel_with_the_pack(tmp_path):
+    """A visible test that uses a kernel helper and a codec runs offline as in the sandbox."""
+    import shutil
+
+    from tests.conftest import notebook
+    from tests.sandbox.test_in_process_tests import COURSE, COURSE_NB
+
+    bundle = tmp_path / "bundle" / "testing" / "in-process-course"
+    shutil.copytree(COURSE, bundle)
+    tests = bundle / "tests" / "test_course.py"
+    tests.write_text(tests.read_text() + "\npytestmark = pytest.mark.visible\n")
+    nb = json.loads(notebook(COURSE_NB))
+    data = starter_pack(bundle, nb)
+    names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    assert {"in-process-course/tests/kernel_helpers/training.py", "in-process-course/codecs.json"} <= names
+    zipfile.ZipFile(io.BytesIO(data)).extractall(tmp_path / "pack")
+    root = tmp_path / "pack" / "in-process-course"
+    run = subprocess.run([sys.executable, "check.py"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "visible tests: 6/6 points" in run.stdout

@@ -99,3 +99,23 @@ def test_image_description_is_parsed_strictly():
     for bad in ({}, {"name": "x", "heavy_modules": ["os; rm"]}, {"name": "x", "preload_timeout_s": float("inf")}):
         with pytest.raises(environment.DefinitionError):
             environment.ImageEnvironment.parse(bad)
+
+
+def test_codecs_are_declared_by_environments_and_bundles(tmp_path: Path):
+    mi = environment.load("mi")
+    assert [c.type for c in mi.codecs] == ["transformer_lens.FactoredMatrix:FactoredMatrix"]
+    assert image.description(mi)["codecs"] == [c.as_dict() for c in mi.codecs]
+    parsed = environment.ImageEnvironment.parse(image.description(mi))
+    assert parsed.codecs == mi.codecs
+    root = copy_environments(tmp_path)
+    define_environment(root, "bad", 'parent = "base"\n[[codec]]\ntype = "no-colon"\nfields = ["a"]\n', "")
+    with pytest.raises(environment.DefinitionError, match="module:QualName"):
+        environment.load("bad", root)
+    path = write_bundle(tmp_path, "def test_x(): pass\n", slug="frac")
+    (path / "exercise.toml").write_text(
+        (path / "exercise.toml").read_text() + '[[codec]]\ntype = "fractions:Fraction"\nfields = ["numerator"]\n'
+    )
+    assert [c.fields for c in load_bundle(path).codecs] == [("numerator",)]
+    (path / "exercise.toml").write_text((path / "exercise.toml").read_text().replace('"numerator"', "1"))
+    with pytest.raises(BundleError, match="codec 1: fields"):
+        load_bundle(path)

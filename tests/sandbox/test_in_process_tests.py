@@ -1,10 +1,12 @@
-"""Tests written for an in-process grader, graded in the real sandbox (issue 11, parts A to C).
+"""Tests written for an in-process grader, graded in the real sandbox (issue 11).
 
 Each bundle is graded against a correct notebook (full marks) and a wrong one (loses exactly the
 test that checks what it got wrong).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -239,3 +241,122 @@ def test_plain_values_by_value_in_the_sandbox(make_bundle, sandbox_settings):
     statuses = _statuses(grade(bundle, notebook(wrong_nb), sandbox_settings))
     assert statuses == {"test_state_dict_and_parameters": "passed", "test_stats_record": "failed",
                         "test_scalars_and_sets": "passed"}  # fmt: skip
+
+
+# --- the proof: a course's in-process tests, unchanged, against a right and a buggy notebook -------
+
+COURSE = Path(__file__).resolve().parent / "in-process-course"
+
+COURSE_NB = """
+from fractions import Fraction
+import torch
+import torch.nn as nn
+
+class MLP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.W_in = nn.Parameter(torch.randn(cfg.d_model, cfg.d_hidden) * 0.1)
+        self.b_in = nn.Parameter(torch.zeros(cfg.d_hidden))
+        self.W_out = nn.Parameter(torch.randn(cfg.d_hidden, cfg.n_classes) * 0.1)
+        self.b_out = nn.Parameter(torch.zeros(cfg.n_classes))
+    def forward(self, x):
+        return torch.relu(x @ self.W_in + self.b_in) @ self.W_out + self.b_out
+
+class TiedSAE(nn.Module):
+    def __init__(self, d_in, d_sae):
+        super().__init__()
+        self.W_enc = nn.Parameter(torch.randn(d_in, d_sae) * 0.1)
+        self.W_dec = nn.Parameter(torch.randn(d_sae, d_in) * 0.1)
+        self.b_dec = nn.Parameter(torch.zeros(d_in))
+    def forward(self, x):
+        acts = torch.relu((x - self.b_dec) @ self.W_enc)
+        return acts @ self.W_dec + self.b_dec
+
+class SGD:
+    def __init__(self, params, lr, momentum=0.0):
+        self.params = list(params)
+        self.lr, self.momentum = lr, momentum
+        self.velocity = [torch.zeros_like(p) for p in self.params]
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+    @torch.no_grad()
+    def step(self):
+        for p, v in zip(self.params, self.velocity):
+            v.mul_(self.momentum).add_(p.grad)
+            p -= self.lr * v
+
+def topological_sort(node):
+    order, seen = [], set()
+    def visit(n):
+        if id(n) in seen:
+            return
+        seen.add(id(n))
+        for child in n.children:
+            visit(child)
+        order.append(n)
+    visit(node)
+    return order[::-1]
+
+def harmonic(n):
+    return sum((Fraction(1, k) for k in range(1, int(n) + 1)), Fraction(0))
+"""
+
+# Three bugs a learner makes: no ReLU, momentum ignored, the order not reversed.
+COURSE_BUGS = {
+    "return torch.relu(x @ self.W_in + self.b_in) @ self.W_out": "return (x @ self.W_in + self.b_in) @ self.W_out",
+    "v.mul_(self.momentum).add_(p.grad)": "v.mul_(0).add_(p.grad)",
+    "return order[::-1]": "return order",
+}
+
+
+def test_a_courses_in_process_tests_run_unchanged(sandbox_settings):
+    right = grade(COURSE, notebook(COURSE_NB), sandbox_settings)
+    assert right.score == right.max_score == 6, [(t.name, t.status, t.output) for t in right.tests]
+    buggy_nb = COURSE_NB
+    for before, after in COURSE_BUGS.items():
+        assert before in buggy_nb
+        buggy_nb = buggy_nb.replace(before, after)
+    buggy = grade(COURSE, notebook(buggy_nb), sandbox_settings)
+    statuses = _statuses(buggy)
+    assert statuses == {"test_mlp": "failed", "test_sae": "passed", "test_sgd": "failed",
+                        "test_topological_sort": "failed", "test_harmonic": "passed",
+                        "test_is_module": "passed"}, buggy.tests  # fmt: skip
+    outputs = {t.name: t.output for t in buggy.tests}
+    # The course's hints reach the learner; nothing else of the hidden tests does.
+    assert "Hint: is there a ReLU between the two layers?" in outputs["test_mlp"]
+    assert "differs after 20 steps" in outputs["test_sgd"]
+    assert "parents come before children" in outputs["test_topological_sort"]
+
+
+# --- codecs an environment declares: TransformerLens' FactoredMatrix crosses as its factors -------
+
+FACTORED_TESTS = """
+import pytest
+import torch
+from transformer_lens import FactoredMatrix
+
+@pytest.mark.points(1)
+def test_ov_circuit(student):
+    ov = student.ov_circuit(torch.eye(3), 2 * torch.eye(3))
+    assert isinstance(ov, FactoredMatrix)
+    torch.testing.assert_close(ov.AB, 2 * torch.eye(3))
+    torch.testing.assert_close(student.trace_of(FactoredMatrix(torch.eye(2), torch.eye(2))), torch.tensor(2.0))
+"""
+
+FACTORED_NB = """
+from transformer_lens import FactoredMatrix
+
+def ov_circuit(W_V, W_O):
+    return FactoredMatrix(W_V, W_O)
+
+def trace_of(m):
+    assert isinstance(m, FactoredMatrix)
+    return m.AB.trace()
+"""
+
+
+def test_environment_codecs_carry_library_types(make_bundle, sandbox_settings):
+    bundle = make_bundle(FACTORED_TESTS, environment="mi")
+    result = grade(bundle, notebook(FACTORED_NB), sandbox_settings)
+    assert result.score == result.max_score == 1, result.tests

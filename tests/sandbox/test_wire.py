@@ -249,3 +249,55 @@ def test_nothing_is_imported_for_a_dataclass_name():
 def test_malformed_records_are_refused(tree):
     with pytest.raises(wire.WireError):
         wire.decode(tree, [], lambda t: None)
+
+
+def test_shared_nodes_and_cycles_survive():
+    shared = [1, 2]
+    value = {"a": shared, "b": shared}
+    back = roundtrip(value)
+    assert back == value and back["a"] is back["b"]
+    loop: list = [0]
+    loop.append(loop)
+    back = roundtrip(loop)
+    assert back[1] is back
+    # A shared structure is sent once: 40 levels of a doubly shared pair stay small.
+    node: list = []
+    for _ in range(40):
+        node = [node, node]
+    blobs: list[bytes] = []
+    assert len(str(wire.encode(node, blobs, None))) < 4000
+
+
+@pytest.mark.parametrize("tree", [{"__t": "same", "i": 0}, {"__t": "same", "i": True}, [{"__t": "same", "i": 5}]])
+def test_bad_back_references_are_refused(tree):
+    with pytest.raises(wire.WireError):
+        wire.decode(tree, [], lambda t: None)
+
+
+def test_codecs_carry_only_declared_types():
+    from fractions import Fraction
+
+    blobs: list[bytes] = []
+    with pytest.raises(wire.WireError, match="kernel helper"):
+        wire.encode(Fraction(1, 3), blobs, None)
+    wire.set_codecs([wire.Codec.parse({"type": "fractions:Fraction", "fields": ["numerator", "denominator"]})])
+    try:
+        assert roundtrip([Fraction(1, 3)]) == [Fraction(1, 3)]
+        # Only a declared name is ever imported and built, whatever a message names.
+        forged = {"__t": "codec", "type": "os:system", "v": ["true"]}
+        with pytest.raises(wire.WireError, match="no codec is declared"):
+            wire.decode(forged, [], lambda t: None)
+        with pytest.raises(wire.WireError, match="could not rebuild"):
+            wire.decode({"__t": "codec", "type": "fractions:Fraction", "v": [1, 0]}, [], lambda t: None)
+    finally:
+        wire.set_codecs([])
+
+
+@pytest.mark.parametrize(
+    "table",
+    [{"type": "Fraction", "fields": ["a"]}, {"type": "fractions:Fraction", "fields": []},
+     {"type": "fractions:Fraction", "fields": ["a b"]}, {"type": "x:Y", "fields": ["a"], "extra": 1}, "x:Y"],
+)  # fmt: skip
+def test_malformed_codec_declarations_are_refused(table):
+    with pytest.raises(wire.WireError):
+        wire.Codec.parse(table)
