@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -291,6 +292,6 @@ def _stage_timings(outcome: Any) -> dict[str, float]:
             out["judging"] = round(float(report["tests_done_at"]) - float(report["kernel_ready_at"]), 3)
         if "judge_exit" in t and "container_start" in t:
             out["in_containers"] = round(t["judge_exit"] - t["container_start"], 3)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         pass  # the kernel's timestamps are the learner's to break; timings are only informative
-    return out
+    return {k: v for k, v in out.items() if math.isfinite(v)}

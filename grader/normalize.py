@@ -80,10 +80,38 @@ def prepare(data: bytes, limits: Limits) -> PreparedNotebook:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
         changes.add("The file began with a UTF-8 byte-order mark (BOM); it was ignored.")
-    nb = check_structure(decode_json(data), limits)
+    nb, replaced = _valid_unicode(check_structure(decode_json(data), limits))
+    if replaced:
+        changes.add(
+            f"{replaced} piece(s) of text held invalid characters (unpaired UTF-16 surrogates); "
+            "each was replaced by U+FFFD."
+        )
     nb = _normalize(nb, changes)
     validate_schema(nb)
     return PreparedNotebook(notebook=nb, changes=changes.done())
+
+
+def _valid_unicode(value: Any) -> tuple[Any, int]:
+    """``value`` with every string valid Unicode (JSON may spell lone surrogates, no runtime can use them)."""
+    if isinstance(value, str):
+        if value.isascii():
+            return value, 0
+        try:
+            value.encode("utf-8")
+            return value, 0
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace"), 1
+    if isinstance(value, list):
+        pairs = [_valid_unicode(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        out, total = {}, 0
+        for key, item in value.items():
+            key, n = _valid_unicode(key)
+            out[key], m = _valid_unicode(item)
+            total += n + m
+        return out, total
+    return value, 0
 
 
 class _Changes:

@@ -82,7 +82,7 @@ class GradeResult:
         data = dataclasses.asdict(self)
         data.pop("authoring")
         data["verdict"] = str(self.verdict)
-        return data
+        return storable(data)
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
@@ -96,9 +96,30 @@ class GradeResult:
         return cls(score=0.0, max_score=max_score, verdict=verdict, execution_time=execution_time, output=message)
 
 
+def clean_text(text: str) -> str:
+    """Valid Unicode without NUL: lone surrogates become U+FFFD, pairs written as two halves join."""
+    if text.isascii():
+        return text.replace("\x00", "\ufffd")
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text.replace("\x00", "\ufffd")
+
+
+def storable(value: Any, non_finite: float | None = None) -> Any:
+    """``value`` with every string cleaned and every non-finite float ``non_finite``: what every database stores."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else non_finite
+    if isinstance(value, dict):
+        return {clean_text(str(k)): storable(v, non_finite) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v, non_finite) for v in value]
+    return value
+
+
 def clip(text: Any, limit: int) -> str:
-    """A string of at most ``limit`` characters, marking what was cut."""
-    text = text if isinstance(text, str) else str(text)
+    """A clean string (see ``clean_text``) of at most ``limit`` characters, marking what was cut."""
+    text = clean_text(text if isinstance(text, str) else str(text))
     if len(text) <= limit:
         return text
     marker = f"... [{len(text)} chars, cut]"

@@ -206,12 +206,41 @@ def _check_tests_static(report: ValidationReport, bundle: Bundle) -> None:
         except SyntaxError as exc:
             problems.append(f"{path.relative_to(bundle.tests_dir)}:{exc.lineno}: {exc.msg}")
     report.add("tests parse", not problems, "; ".join(problems))
+    clashes = _shared_test_names(bundle.test_files())
+    report.add(
+        "test names are unique",
+        not clashes,
+        "; ".join(f"{name} is defined in {', '.join(files)}" for name, files in clashes.items()),
+    )
     visible = visible_test_files(bundle)
     hidden_modules = {p.stem for p in bundle.test_files()} - {p.stem for p in visible}
     leaks = [f"{p.name} imports {name}" for p in visible for name in _imports(p) if name in hidden_modules]
     report.add(
         "visible test files stand alone", not leaks, "; ".join(leaks) or f"{len(visible)} file(s) shipped to learners"
     )
+
+
+def _shared_test_names(paths: list[Path]) -> dict[str, list[str]]:
+    """Test names (``test_x``, ``TestY::test_x``) defined by more than one file: a result row is one per name."""
+    owners: dict[str, list[str]] = {}
+    for path in paths:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        names = set()
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+                names.add(node.name)
+            elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+                names |= {
+                    f"{node.name}::{f.name}"
+                    for f in node.body
+                    if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name.startswith("test")
+                }
+        for name in names:
+            owners.setdefault(name, []).append(path.name)
+    return {name: files for name, files in sorted(owners.items()) if len(files) > 1}
 
 
 def _imports(path: Path) -> set[str]:

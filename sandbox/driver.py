@@ -42,9 +42,13 @@ from sandbox.runtime.wire import Codec
 LABEL = "coursegrade.sandbox"
 KERNEL_UID = 1000
 JUDGE_UID = 1001
-# Bytes of judge stdout read back; the report itself is capped well below this by the judge.
+# The kernel container's driver after it drops root: the only user that may write the status folder.
+RUNNER_UID = 1002
+# The judge's report: a file in a folder of its input volume that only the judge may write (the
+# kernel never sees that volume). Capped well below this size by the judge itself.
+REPORT_DIR = "out"
+REPORT_PATH = f"/bundle/{REPORT_DIR}/report.json"
 MAX_REPORT_BYTES = 8 << 20
-REPORT_RETRIES = 30
 # The stages the judge announces on stdout (``<nonce>!<stage>``), in order.
 STAGES = ("judging",)
 # Learners' notebooks and the libraries they use run headless and offline: plots render to
@@ -148,9 +152,14 @@ def _labels(grading_id: str, deadline: float) -> dict[str, str]:
     return {LABEL: "1", f"{LABEL}.id": grading_id, f"{LABEL}.owner": _owner(), f"{LABEL}.deadline": str(int(deadline))}
 
 
-def _tar(files: dict[str, bytes | Path]) -> bytes:
+def _tar(files: dict[str, bytes | Path], writable_dir: tuple[str, int] | None = None) -> bytes:
+    """The files as a tar stream, root-owned and read-only to others; ``writable_dir`` is (name, owner uid)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
+        if writable_dir is not None:
+            info = tarfile.TarInfo(writable_dir[0])
+            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o700, writable_dir[1], writable_dir[1]
+            tar.addfile(info)
         dirs: set[str] = set()
         for name, content in sorted(files.items()):
             parts = Path(name).parts
@@ -191,7 +200,10 @@ def _kernel_spec(job: SandboxJob, name: str, labels: dict[str, str]) -> dict[str
     spec = _common(job, labels) | {
         "name": f"{name}-kernel",
         "command": ["python3", "-m", "sandbox_runtime.kernel"],
-        "user": f"{KERNEL_UID}:{KERNEL_UID}",
+        # Root only to start the learner's kernel as KERNEL_UID and then become RUNNER_UID: these
+        # two capabilities are all it has, and they are gone once it has (kernel.py).
+        "user": "0:0",
+        "cap_add": ["SETUID", "SETGID"],
         "mem_limit": f"{limits.memory_mb}m",
         "memswap_limit": f"{limits.memory_mb}m",
         "pids_limit": limits.pids,
@@ -199,10 +211,14 @@ def _kernel_spec(job: SandboxJob, name: str, labels: dict[str, str]) -> dict[str
         "mounts": [
             Mount("/input", f"{name}-kin", type="volume", read_only=False),
             Mount("/ipc", f"{name}-ipc", type="volume", no_copy=True),
+            Mount("/status", f"{name}-status", type="volume", no_copy=True),
         ],
         "environment": {
             "GRADER_KERNEL": json.dumps(
                 {
+                    "status": "/status",
+                    "learner_uid": KERNEL_UID,
+                    "runner_uid": RUNNER_UID,
                     "timeout_s": limits.timeout_s,
                     "cell_timeout_s": limits.cell_timeout_s,
                     # The kernel serves until the host's deadline at the latest; the host kills it sooner.
@@ -240,13 +256,17 @@ def _judge_spec(job: SandboxJob, name: str, labels: dict[str, str], nonce: str) 
         "mounts": [
             Mount("/bundle", f"{name}-jin", type="volume", read_only=False),
             Mount("/ipc", f"{name}-ipc", type="volume", no_copy=True, read_only=True),
+            Mount("/status", f"{name}-status", type="volume", no_copy=True, read_only=True),
         ],
         "environment": {
             "GRADER_JUDGE": json.dumps(
                 {
                     "nonce": nonce,
                     "ipc": "/ipc",
+                    "status": "/status",
                     "tests": "/bundle/tests",
+                    "notebook": "/bundle/submission.ipynb",
+                    "report": REPORT_PATH,
                     "device": job.device,
                     # Counted from when the judge's own preload is done; the kernel's may take longer.
                     "kernel_wait_s": limits.timeout_s + 20.0 + job.preload_timeout_s,
@@ -277,22 +297,23 @@ def run(job: SandboxJob) -> SandboxOutcome:
     follower: threading.Thread | None = None
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            client.volumes.create(
-                f"{name}-ipc",
-                driver="local",
-                driver_opts={
-                    "type": "tmpfs",
-                    "device": "tmpfs",
-                    "o": f"size=4m,uid={KERNEL_UID},gid={KERNEL_UID},mode=0711",
-                },
-                labels=labels,
-            )
+            # The learner's socket folder, and the status folder only the kernel driver's runner writes.
+            _tmpfs_volume(client, f"{name}-ipc", KERNEL_UID, "size=4m,mode=0711", labels)
+            _tmpfs_volume(client, f"{name}-status", RUNNER_UID, "size=8m,mode=0755", labels)
             for suffix in ("kin", "jin"):
                 client.volumes.create(f"{name}-{suffix}", labels=labels)
             kernel_files: dict[str, bytes | Path] = {"submission.ipynb": job.notebook, **job.kernel_files}
             kernel_f = pool.submit(_create, client, _kernel_spec(job, name, labels), "/input", kernel_files)
+            # The judge gets the notebook too: a hidden test shows a learner's frame only if it is a
+            # line of what they submitted, checked against this copy.
+            judge_files: dict[str, bytes | Path] = {**job.judge_files, "submission.ipynb": job.notebook}
             judge_f = pool.submit(
-                _create, client, _judge_spec(job, name, labels, nonce), "/bundle", dict(job.judge_files)
+                _create,
+                client,
+                _judge_spec(job, name, labels, nonce),
+                "/bundle",
+                judge_files,
+                (REPORT_DIR, JUDGE_UID),
             )
             kernel, judge = kernel_f.result(), judge_f.result()
             containers = [kernel, judge]
@@ -312,13 +333,6 @@ def run(job: SandboxJob) -> SandboxOutcome:
         outcome.kernel_oom, outcome.judge_oom = kernel.id in ooms, judge.id in ooms
         if not outcome.timed_out:
             outcome.report = _read_report(judge, nonce)
-            # The daemon copies a container's output asynchronously: right after the exit the
-            # last line can still be on its way, more so on a loaded machine.
-            for _ in range(REPORT_RETRIES):
-                if outcome.report is not None or outcome.judge_exit != 0:
-                    break
-                time.sleep(0.1)
-                outcome.report = _read_report(judge, nonce)
             if outcome.report is None:
                 outcome.judge_stderr = judge.logs(stdout=False, stderr=True, tail=40).decode("utf-8", "replace")[-4000:]
     finally:
@@ -350,9 +364,24 @@ def _follow_stages(client: docker.DockerClient, judge_id: str, nonce: str, on_st
         log.warning("could not follow the judge's stages", exc_info=True)
 
 
-def _create(client: docker.DockerClient, spec: dict[str, Any], target: str, files: dict[str, bytes | Path]) -> Any:
+def _tmpfs_volume(client: docker.DockerClient, name: str, owner: int, options: str, labels: dict[str, str]) -> None:
+    client.volumes.create(
+        name,
+        driver="local",
+        driver_opts={"type": "tmpfs", "device": "tmpfs", "o": f"{options},uid={owner},gid={owner}"},
+        labels=labels,
+    )
+
+
+def _create(
+    client: docker.DockerClient,
+    spec: dict[str, Any],
+    target: str,
+    files: dict[str, bytes | Path],
+    writable_dir: tuple[str, int] | None = None,
+) -> Any:
     container = client.containers.create(**spec)
-    if not container.put_archive(target, _tar(files)):
+    if not container.put_archive(target, _tar(files, writable_dir)):
         raise RuntimeError(f"could not copy files into {spec['name']}")
     return container
 
@@ -384,16 +413,31 @@ def _oom_events(client: docker.DockerClient, since: float, container_ids: list[s
 
 
 def _read_report(judge: Any, nonce: str) -> dict[str, Any] | None:
-    # No `tail`: the daemon counts it over both streams, and the report is the only stdout line.
-    raw = judge.logs(stdout=True, stderr=False)[-MAX_REPORT_BYTES:]
-    for line in raw.decode("utf-8", "replace").splitlines():
-        if line.startswith(nonce + "{"):
-            try:
-                report = json.loads(line[len(nonce) :])
-            except ValueError:
+    """The judge's report file, copied out of its stopped container; None if absent, too big or unsigned."""
+    try:
+        stream, stat = judge.get_archive(REPORT_PATH)
+    except docker.errors.NotFound:
+        return None
+    if not isinstance(stat, dict) or int(stat.get("size", 0)) > MAX_REPORT_BYTES:
+        return None
+    data = b"".join(stream)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            member = tar.next()
+            if member is None or not member.isfile() or member.size > MAX_REPORT_BYTES:
                 return None
-            return report if isinstance(report, dict) else None
-    return None
+            extracted = tar.extractfile(member)
+            raw = extracted.read() if extracted is not None else b""
+    except tarfile.TarError:
+        return None
+    text = raw.decode("utf-8", "replace")
+    if not text.startswith(nonce + "{"):
+        return None
+    try:
+        report = json.loads(text[len(nonce) :])
+    except (ValueError, RecursionError):
+        return None
+    return report if isinstance(report, dict) else None
 
 
 def remove(client: docker.DockerClient, grading_id: str) -> int:

@@ -3,20 +3,22 @@
 Trusted. Reads its settings from GRADER_JUDGE (JSON), the tests from /bundle (read-only to it),
 and talks to the kernel only through the socket in /ipc. Its original stdout carries only lines
 that start with a per-run nonce: ``<nonce>!judging`` once the notebook has run and the tests
-start on it (the host follows this for the learner's live status), then ``<nonce>{report JSON}``.
-Everything pytest prints goes to stderr.
+start on it (the host follows this for the learner's live status). The report goes to a file in a
+folder of the judge's own volume (``<nonce>{report JSON}``), which the host copies out after the
+judge exits. Everything pytest prints goes to stderr.
 
-Learner-facing output for hidden tests carries only the exception type and message the test
-chose to give, never its source: assertions are not rewritten (``--assert=plain``), tracebacks
-are dropped, and any line of a hidden test file that still shows up is blanked.
+Learner-facing output for hidden tests follows feedback.py: the author's hint text read from the
+test's source, and the type and place of the learner's own exceptions, never a value; assertions
+are not rewritten (``--assert=plain``). Visible tests keep their full output.
 """
 
 from __future__ import annotations
 
-import ast
+import contextlib
 import json
 import os
 import signal
+import stat
 import sys
 import time
 from collections.abc import Callable
@@ -26,12 +28,15 @@ from typing import Any
 import pytest
 
 from . import wire
+from .feedback import HIDDEN_CHECK, HintSource, NotebookSource, judge_error, learner_error
 from .student import (
     HELPERS_DIR,
     KernelClient,
     KernelHelpers,
     KernelUnavailable,
     NotData,
+    NotDefined,
+    ReplyRefused,
     Student,
     StudentError,
     StudentTimeout,
@@ -39,6 +44,7 @@ from .student import (
 
 BUNDLE = Path("/bundle")
 POLL_S = 0.02
+MAX_STATUS_BYTES = 4 << 20
 
 
 class TestTimeout(Exception):
@@ -63,8 +69,13 @@ class GradingPlugin:
         self.kernel_ready_at: float | None = None
         self._client: KernelClient | None = None
         self._unavailable: str | None = None
-        self._hidden_lines: list[str] = []
         self._outcomes: dict[str, dict[str, Any]] = {}
+        self._deadline: float | None = None
+        self._limit: float | None = None
+        self._names: dict[str, str] = {}
+        self.sources = HintSource()
+        notebook = config.get("notebook")
+        self.notebook = NotebookSource.read(Path(notebook) if notebook else None)
 
     # --- fixtures ---------------------------------------------------------------------------
 
@@ -74,8 +85,10 @@ class GradingPlugin:
         if self._unavailable is not None:
             raise NotebookUnavailable(self._unavailable)
         ipc = Path(self.config["ipc"])
+        ready = Path(self.config.get("status", ipc)) / "ready"
         wait_until = self.started + float(self.config["kernel_wait_s"])
-        while not (ipc / "ready").exists():
+        signal.setitimer(signal.ITIMER_REAL, 0)  # waiting for the notebook is not the fixture's time
+        while not ready.exists():
             if time.monotonic() > wait_until:
                 self._unavailable = "your notebook did not finish running within the time limit"
                 raise NotebookUnavailable(self._unavailable)
@@ -83,12 +96,7 @@ class GradingPlugin:
         self.kernel_ready_at = time.time()
         if self.announce is not None:
             self.announce("judging")
-        try:
-            with open(ipc / "ready", "rb") as f:
-                report = json.loads(f.read(4 << 20))
-            self.kernel_report = report if isinstance(report, dict) else {}
-        except (OSError, ValueError, RecursionError):
-            self.kernel_report = {"status": "crashed"}
+        self.kernel_report = _read_status(ready)
         status = self.kernel_report.get("status")
         if self.kernel_report.get("serving") is not True:
             self._unavailable = {
@@ -98,6 +106,7 @@ class GradingPlugin:
             }.get(str(status), "your notebook's kernel could not be reached")
             raise NotebookUnavailable(self._unavailable)
         self._client = KernelClient(str(ipc / "kernel.sock"), int(self.config["max_message_bytes"]))
+        self._start_clock()
         return self._client
 
     # --- hooks ------------------------------------------------------------------------------
@@ -121,35 +130,62 @@ class GradingPlugin:
             self.collect_errors.append(f"{report.nodeid}: {report.longreprtext[-3000:]}")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        hidden_files = {str(item.path) for item in items if item.get_closest_marker("visible") is None}
-        self._hidden_lines = _hidden_snippets(hidden_files)
+        self.sources = HintSource.read(sorted(self.test_root.rglob("*.py")))
+        self._names = _display_names(items)
 
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Any:
         # Each test starts with a clean record of what the platform failed to do for it.
         if self._client is not None:
             self._client.platform_failure = None
+        # A fixture gets what a test gets; the first one's clock starts once the notebook has run.
+        limit = self._test_limit()
+        with self._bounded(f"a fixture did not finish within {limit:.0f} s", limit):
+            yield
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
-        limit = float(self.config["test_timeout_s"])
+        limit = self._test_limit()
+        with self._bounded(f"the test did not finish within {limit:.0f} s", limit):
+            yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Any:
+        with self._bounded("a fixture's teardown did not finish", self._test_limit()):
+            yield
+
+    def _test_limit(self) -> float:
+        """One test's time (or one fixture's), within what is left of the judge's budget."""
         budget_left = self.started + float(self.config["judge_budget_s"]) - time.monotonic()
-        limit = max(0.1, min(limit, budget_left))
-        if self._client is not None:
-            self._client.deadline = time.monotonic() + limit
+        return max(0.1, min(float(self.config["test_timeout_s"]), budget_left))
+
+    @contextlib.contextmanager
+    def _bounded(self, message: str, limit: float) -> Any:
+        """A deadline for calls into the kernel (the socket's) and an alarm for everything else."""
 
         def on_alarm(signum: int, frame: Any) -> None:
-            raise TestTimeout(f"the test did not finish within {limit:.0f} s")
+            raise TestTimeout(message)
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
-        # The socket deadline fires first for slow learner code; the alarm catches the rest.
-        signal.setitimer(signal.ITIMER_REAL, limit + 1.0)
+        self._limit = limit
+        self._start_clock()
         try:
             yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+            self._deadline = self._limit = None
             if self._client is not None:
                 self._client.deadline = None
+
+    def _start_clock(self) -> None:
+        if self._limit is None:
+            return
+        self._deadline = time.monotonic() + self._limit
+        if self._client is not None:
+            self._client.deadline = self._deadline
+        # The socket deadline fires first for slow learner code; the alarm catches the rest.
+        signal.setitimer(signal.ITIMER_REAL, self._limit + 1.0)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
@@ -180,7 +216,7 @@ class GradingPlugin:
         if failure is None and entry.get("passed") and platform_failure is not None:
             # The test caught what the platform raised and went on: it checked nothing reliable.
             status = "error"
-            output = self._redact(f"the grader could not check this: {platform_failure}")
+            output = f"the grader could not check this: {platform_failure}"
         elif failure is None and entry.get("passed"):
             status, output = "passed", ""
         elif failure is None:
@@ -191,7 +227,7 @@ class GradingPlugin:
             output = self._message(exc, report, visible)
         self.results.append(
             {
-                "name": item.nodeid.split("::", 1)[-1] if "::" in item.nodeid else item.nodeid,
+                "name": self._names.get(item.nodeid, item.nodeid),
                 "max_score": points,
                 "points_marked": marker is not None,
                 "status": status,
@@ -203,39 +239,80 @@ class GradingPlugin:
         )
 
     def _message(self, exc: BaseException | None, report: pytest.TestReport, visible: bool) -> str:
+        """Visible tests: everything. Hidden tests: what feedback.py allows (never a value)."""
+        platform = (StudentTimeout, TestTimeout, KernelUnavailable, NotebookUnavailable, NotData, ReplyRefused)
+        if isinstance(exc, platform):
+            return str(exc)  # the platform's own words: names of what was called, no values
         if isinstance(exc, StudentError):
-            text = f"{exc}\n{exc.learner_traceback}".rstrip()
-        elif isinstance(exc, (StudentTimeout, TestTimeout, KernelUnavailable, NotebookUnavailable, NotData)):
-            text = str(exc)
-        elif visible:
+            if visible:
+                return f"{exc}\n{exc.learner_traceback}".rstrip()
+            return learner_error(exc.what, exc.etype, exc.learner_traceback, self.notebook)
+        if visible:
             return report.longreprtext[-int(self.config["max_output_chars"]) :]
-        elif isinstance(exc, AssertionError):
-            text = str(exc) or "a hidden check failed"
-        elif exc is not None:
-            text = f"{type(exc).__name__}: {exc}"
-        else:
-            text = "failed"
-        return self._redact(text) if not visible else text
-
-    def _redact(self, text: str) -> str:
-        for line in self._hidden_lines:
-            if line in text:
-                text = text.replace(line, "[hidden test code]")
-        return text
+        if isinstance(exc, NotDefined):
+            return str(exc)
+        if exc is None:
+            return HIDDEN_CHECK
+        return judge_error(exc, self.sources)
 
     def report(self) -> dict[str, Any]:
+        kernel = {
+            k: self.kernel_report.get(k)
+            for k in ("status", "serving", "started", "preload_started", "kernel_up", "notebook_done")
+        }
+        kernel["cells"] = _bounded_cells(self.kernel_report.get("cells"))
         return {
-            "tests": self.results,
-            "collect_errors": self.collect_errors,
-            "kernel": {
-                k: self.kernel_report.get(k)
-                for k in ("status", "serving", "cells", "started", "preload_started", "kernel_up", "notebook_done")
-            },
+            "tests": _bounded_outputs(self.results),
+            "collect_errors": [e[:3000] for e in self.collect_errors[:20]],
+            "kernel": kernel,
             "kernel_lost": bool(self._client and self._client.lost),
             "kernel_ready_at": self.kernel_ready_at,
             "tests_done_at": time.time(),
             "collected_at": getattr(self, "collected_at", None),
         }
+
+
+# What of the report the learner's code can fill, in all (each piece is capped on its own too):
+# the report stays small whatever the notebook prints or raises.
+MAX_TEST_OUTPUTS_CHARS = 200_000
+MAX_CELL_TEXT_CHARS = 60_000
+MAX_CELLS = 5000
+
+
+def _bounded_outputs(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    left = MAX_TEST_OUTPUTS_CHARS
+    bounded = []
+    for result in results:
+        output = result["output"]
+        if len(output) > left:
+            output = output[:left] + f"\n[cut: the tests' messages passed {MAX_TEST_OUTPUTS_CHARS} characters in all]"
+        left = max(0, left - len(output))
+        bounded.append(dict(result, output=output))
+    return bounded
+
+
+def _bounded_cells(cells: Any) -> list[dict[str, Any]]:
+    """The cell report with its learner-written text capped per cell and in all, saying so where cut."""
+    if not isinstance(cells, list):
+        return []
+    left = MAX_CELL_TEXT_CHARS
+    bounded = []
+    for cell in cells[:MAX_CELLS]:
+        if not isinstance(cell, dict):
+            continue
+        cell = {k: cell[k] for k in ("index", "status", "ename", "evalue", "traceback") if k in cell}
+        for key, cap in (("ename", 200), ("evalue", 4000), ("traceback", 6000)):
+            text = cell.get(key)
+            if not isinstance(text, str):
+                cell.pop(key, None)
+                continue
+            text = text[: min(cap, left)]
+            if len(text) < len(cell[key]) and key != "ename":
+                text += f"\n[cut: your notebook's error messages passed {MAX_CELL_TEXT_CHARS} characters in all]"
+            left = max(0, left - len(text))
+            cell[key] = text
+        bounded.append(cell)
+    return bounded
 
 
 # The fixtures are module functions (pytest 9 deprecates session fixtures on plugin instances);
@@ -264,41 +341,50 @@ def device() -> str:
     return str(_active.config.get("device", "cpu"))
 
 
-def _hidden_snippets(paths: set[str]) -> list[str]:
-    """Source lines and string literals of hidden test files, longest first, to blank in output.
+def _read_status(path: Path) -> dict[str, Any]:
+    """The kernel driver's report: a regular file, read without blocking and within a size cap.
 
-    Longest first, so a whole line is blanked before any shorter piece inside it. String
-    literals matter because a test's arguments reach the learner's code, which could put them
-    in an exception message.
+    Only the runner user can write the status folder; reading it as if anyone could costs nothing.
     """
-    snippets: set[str] = set()
-    for path in paths:
-        source = Path(path).read_text(encoding="utf-8", errors="replace")
-        snippets.update(line.strip() for line in source.splitlines() if len(line.strip()) >= 8)
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        # Messages the author wrote for the learner (assert messages, raised errors, the msg= and
-        # err_msg= of testing helpers such as torch.testing.assert_close) stay readable.
-        meant_for_learner = {
-            id(n) for node in ast.walk(tree) for part in _messages(node) if part is not None for n in ast.walk(part)
-        }
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 6:
-                if id(node) not in meant_for_learner:
-                    snippets.update((node.value, repr(node.value)))
-    return sorted(snippets, key=len, reverse=True)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return {"status": "crashed"}
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return {"status": "crashed"}
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            report = json.loads(f.read(MAX_STATUS_BYTES))
+    except (OSError, ValueError, RecursionError):
+        return {"status": "crashed"}
+    finally:
+        os.close(fd)
+    return report if isinstance(report, dict) else {"status": "crashed"}
 
 
-def _messages(node: ast.AST) -> list[ast.AST | None]:
-    if isinstance(node, ast.Assert):
-        return [node.msg]
-    if isinstance(node, ast.Raise):
-        return [node]
-    if isinstance(node, ast.Call):
-        return [k.value for k in node.keywords if k.arg in ("msg", "err_msg")]
-    return []
+def _display_names(items: list[pytest.Item]) -> dict[str, str]:
+    """Each test's name in the Result: unique, and for hidden tests without parametrize values.
+
+    A hidden parametrized test is ``test_x[1]``, ``test_x[2]``... (its ids show the inputs); a
+    name two files share is qualified by its file.
+    """
+    names: dict[str, str] = {}
+    counters: dict[tuple[str, str], int] = {}
+    for item in items:
+        name = item.nodeid.split("::", 1)[-1]
+        if item.get_closest_marker("visible") is None and "[" in name:
+            stem = name[: name.index("[")]
+            key = (str(item.path), stem)
+            counters[key] = counters.get(key, 0) + 1
+            name = f"{stem}[{counters[key]}]"
+        names[item.nodeid] = name
+    taken: dict[str, int] = {}
+    for name in names.values():
+        taken[name] = taken.get(name, 0) + 1
+    return {
+        nodeid: f"{nodeid.split('::', 1)[0].rsplit('/', 1)[-1]}::{name}" if taken[name] > 1 else name
+        for nodeid, name in names.items()
+    }
 
 
 def _status_for(when: str, exc: BaseException | None) -> str:
@@ -354,7 +440,7 @@ def main() -> None:
     config = json.loads(os.environ["GRADER_JUDGE"])
     nonce = config["nonce"]
     result_fd = os.dup(1)
-    os.dup2(2, 1)  # pytest's own output must never be mistaken for the report
+    os.dup2(2, 1)  # pytest's own output must never be mistaken for a stage line
     with os.fdopen(result_fd, "w") as out:
 
         def announce(stage: str) -> None:
@@ -362,9 +448,19 @@ def main() -> None:
             out.flush()
 
         report = run_tests(config, announce)
-        out.write(nonce + json.dumps(report, default=str) + "\n")
+        write_report(Path(config["report"]), nonce, report)
     # The report is out; skip the interpreter's slow teardown of torch and friends.
     os._exit(0)
+
+
+def write_report(path: Path, nonce: str, report: dict[str, Any]) -> None:
+    """The report as a file only the judge can write (no log line a size limit could cut), nonce first."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(nonce + json.dumps(report, default=str))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,17 @@
 """Entry point of the kernel container: run the learner's notebook, then serve its namespace.
 
-Runs as the container's first process, as the unprivileged learner user. Reads its settings
-from the GRADER_KERNEL environment variable (JSON), the notebook and data files from /input,
-and writes to /ipc: ``kernel.sock`` (the namespace server) and ``ready`` (a JSON cell report).
-The judge treats all of it as untrusted.
+Two users, so that what the report says about the run is not the learner's to write. The
+container starts this driver as root with only CAP_SETUID and CAP_SETGID; it copies the input
+and starts the learner's IPython kernel as the learner user, then becomes the runner user (all
+capabilities gone, no-new-privileges set by the host) for the rest: it drives the cells, times
+them, and writes ``ready`` (the cell report) into the status folder, which only the runner may
+write. The learner's code can neither write there, nor signal or trace the driver. The kernel's
+own namespace server listens on ``kernel.sock`` in the IPC folder. Settings come from the
+GRADER_KERNEL environment variable (JSON), the notebook and data files from /input.
+
+Where cell outcomes come from the kernel's replies they remain the learner's claims; the
+timings, whether each cell finished and whether the notebook finished are the driver's.
+Outside the sandbox (the learner's own check) there is one user and no separation.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ import json
 import os
 import re
 import shutil
+import stat
+import subprocess
 import sys
 import time
 from typing import Any
@@ -54,6 +64,51 @@ del __grader_cap, __grader_sys
 _SERVE_CELL = "__import__('sandbox_runtime.kernel_server', fromlist=['serve']).serve(get_ipython().user_ns, {path!r})"
 
 
+def _copy_input(source: str, work: str, learner: dict[str, Any]) -> None:
+    """The data files beside the notebook, owned by the learner (copied as the learner), without the notebook."""
+    if not learner:
+        shutil.copytree(source, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(NOTEBOOK))
+        return
+    script = (
+        "import shutil, sys; "
+        "shutil.copytree(*sys.argv[1:3], dirs_exist_ok=True, ignore=shutil.ignore_patterns(sys.argv[3]))"
+    )
+    subprocess.run([sys.executable, "-c", script, source, work, NOTEBOOK], check=True, cwd="/", **learner)
+
+
+def _become(uid: int) -> None:
+    """Drop root for good: from here the driver is a user the learner's kernel cannot signal or trace."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def _learner_kernel_manager() -> Any:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LearnerKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        """Starts the kernel as another user: it must read its connection file, and be interrupted by message."""
+
+        @property
+        def kernel_spec(self) -> Any:
+            spec = super().kernel_spec
+            if spec is not None:
+                # A signal could not reach the learner's kernel once the driver is another user.
+                spec.interrupt_mode = "message"
+            return spec
+
+        def write_connection_file(self, **kwargs: Any) -> Any:
+            written = super().write_connection_file(**kwargs)
+            # Only this kernel's ports and key: the learner's kernel holds them anyway. Its folder
+            # gains search permission only (it may be /tmp, whose other bits must stay).
+            folder = os.path.dirname(self.connection_file)
+            os.chmod(folder, stat.S_IMODE(os.stat(folder).st_mode) | 0o011)
+            os.chmod(self.connection_file, 0o644)
+            return written
+
+    return LearnerKernelManager
+
+
 def _client_class() -> Any:
     from nbclient import NotebookClient
 
@@ -85,19 +140,19 @@ def _client_class() -> Any:
 
 def run(config: dict[str, Any]) -> None:
     t_start = time.time()
-    ipc = config["ipc"]
+    ipc, status_dir = config["ipc"], config.get("status", config["ipc"])
     # Outside the sandbox (the learner's local check) the folders come from the config.
     source, work = config.get("input", INPUT), config.get("work", WORK)
-    shutil.copytree(source, work, dirs_exist_ok=True)
+    separate = os.geteuid() == 0 and isinstance(config.get("learner_uid"), int)
+    learner = {"user": config["learner_uid"], "group": config["learner_uid"], "extra_groups": []} if separate else {}
+    _copy_input(source, work, learner)
     os.chdir(work)
 
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
-    notebook = config.get("notebook", os.path.join(work, NOTEBOOK))
-    nb = nbformat.read(notebook, as_version=4)
-    if notebook == os.path.join(work, NOTEBOOK):
-        os.unlink(notebook)  # the learner's code should see only its data files
+    nb = nbformat.read(config.get("notebook", os.path.join(source, NOTEBOOK)), as_version=4)
+    separation = {"kernel_manager_class": _learner_kernel_manager()} if separate else {}
     client = _client_class()(
         nb,
         kernel_name="python3",
@@ -110,6 +165,7 @@ def run(config: dict[str, Any]) -> None:
         on_cell_executed=_remember_reply,
         startup_timeout=60,
         resources={"metadata": {"path": work}},
+        **separation,
     )
     cells: list[dict[str, Any]] = []
     traceback_budget = TRACEBACKS_TOTAL_CHARS
@@ -118,7 +174,9 @@ def run(config: dict[str, Any]) -> None:
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     status = "ok"
     report: dict[str, Any] = {"started": t_start}
-    with client.setup_kernel():
+    with client.setup_kernel(**learner):
+        if separate:
+            _become(int(config["runner_uid"]))
         _run_hidden(client, _NO_OUTPUT_HISTORY_CELL, 30)
         _run_hidden(client, _CAP_OUTPUT_CELL.format(limit=OUTPUT_LIMIT_CHARS), 30)
         _run_hidden(client, "__import__('sandbox_runtime.headless', fromlist=['install']).install()", 30)
@@ -180,7 +238,7 @@ def run(config: dict[str, Any]) -> None:
         report["notebook_done"] = time.time()
         serving = status not in ("crashed", "stuck") and _start_server(client, ipc)
         report.update(status=status, serving=serving, cells=cells)
-        _write_ready(ipc, report)
+        _write_ready(status_dir, report)
         # Keep the kernel alive for the judge; the host kills this container when the judge is done.
         end = time.monotonic() + float(config["serve_s"])
         while time.monotonic() < end:
@@ -274,11 +332,11 @@ def _start_server(client: Any, ipc: str) -> bool:
     return not _timed_out(cell) and not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
 
 
-def _write_ready(ipc: str, report: dict[str, Any]) -> None:
-    tmp = os.path.join(ipc, ".ready.tmp")
+def _write_ready(status_dir: str, report: dict[str, Any]) -> None:
+    tmp = os.path.join(status_dir, ".ready.tmp")
     with open(tmp, "w") as f:
         json.dump(report, f)
-    os.replace(tmp, os.path.join(ipc, "ready"))
+    os.replace(tmp, os.path.join(status_dir, "ready"))
 
 
 def main() -> None:
@@ -289,7 +347,7 @@ def main() -> None:
         print(f"kernel driver failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         try:
             _write_ready(
-                config["ipc"],
+                config.get("status", config["ipc"]),
                 {
                     "status": "crashed",
                     "serving": False,

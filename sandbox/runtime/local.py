@@ -53,6 +53,7 @@ def check(
                     {
                         "ipc": str(ipc),
                         "tests": str(tests),
+                        "notebook": str(notebook.resolve()),
                         "device": "cpu",
                         "kernel_wait_s": 620,
                         "judge_budget_s": 3600,

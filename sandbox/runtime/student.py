@@ -34,6 +34,7 @@ class StudentError(Exception):
 
     def __init__(self, what: str, etype: str, message: str, traceback: str = "") -> None:
         super().__init__(f"{what} raised {etype}: {message}")
+        self.what = what
         self.etype = etype
         self.learner_traceback = traceback
 
@@ -91,6 +92,10 @@ class NotData(TypeError):
     pass
 
 
+class ReplyRefused(AssertionError):
+    """The learner's value could not be taken: too large, or not readable as data (a failed check)."""
+
+
 class KernelClient:
     """One connection to the kernel's namespace server; reconnects after a timeout or error."""
 
@@ -139,7 +144,7 @@ class KernelClient:
         except (wire.WireError, NotData, StudentTimeout, KernelUnavailable) as exc:
             self.note_failure(f"{what}: {exc}")
             raise
-        except AssertionError as exc:  # a reply that could not be read
+        except ReplyRefused as exc:
             self.note_failure(str(exc))
             raise
 
@@ -161,23 +166,28 @@ class KernelClient:
                 raise StudentTimeout(f"{what} did not return within the time limit") from exc
             except wire.MessageTooLarge as exc:
                 self._drop()
-                raise AssertionError(f"{what} returned a value that is too large to check: {exc}") from None
+                raise ReplyRefused(f"{what} returned a value that is too large to check: {exc}") from None
             except wire.WireError as exc:
                 self._drop()
-                raise AssertionError(f"{what} returned something that could not be read: {exc}") from None
+                raise ReplyRefused(f"{what} returned something that could not be read: {exc}") from None
             except (ConnectionError, OSError) as exc:
                 self._drop()
                 self.lost = True
                 raise KernelUnavailable(
                     f"your notebook's kernel stopped while running {what} (it crashed, exited or ran out of memory)"
                 ) from exc
+            except BaseException:
+                # Interrupted mid-exchange (the test's alarm): the rest of that reply must never be
+                # read as the next request's answer.
+                self._drop()
+                raise
         _raise_learner_error(what, reply)
         try:
             return wire.decode(
                 reply.get("ok"), reply_blobs, lambda tree: Remote._from_tree(self, tree, what), adopt_array=self._adopt
             )
         except wire.WireError as exc:
-            raise AssertionError(f"{what} returned something that could not be read: {exc}") from None
+            raise ReplyRefused(f"{what} returned something that could not be read: {exc}") from None
 
     def _exchange(
         self, sock: socket.socket, header: dict[str, Any], blobs: list[bytes]

@@ -268,3 +268,13 @@ def test_the_command_line_prints_what_was_changed(capsys):
     assert "  - Cell 0, line 1: `!pip install einops` was skipped" in out
     _print_result({"exercise": "probe", "status": "graded", "score": 1.0, "max_score": 1.0, "result": {}})
     assert "adjusted" not in capsys.readouterr().out
+
+
+def test_lone_surrogates_are_replaced_and_listed():
+    raw = notebook('s = "\ud800"  # \udfff'.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass"))
+    assert b"\\ud800" in raw  # JSON may spell it; no runtime can use it
+    prepared = prepare(raw, DEFAULT_LIMITS)
+    source = prepared.notebook["cells"][0]["source"]
+    source.encode("utf-8")  # now valid for every runtime
+    assert source.count("\ufffd") == 2
+    assert any("unpaired UTF-16 surrogates" in change for change in prepared.changes)

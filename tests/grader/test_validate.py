@@ -76,6 +76,16 @@ def test_visible_files_may_not_import_hidden_ones(bundle):
     assert "visible test files stand alone" in _failed(validate(bundle, run_sandbox=False))
 
 
+def test_a_test_name_in_two_files_is_refused(bundle):
+    hidden = (bundle / "tests" / "test_hidden.py").read_text()
+    first = next(line for line in hidden.splitlines() if line.startswith("def test_"))
+    name = first[4 : first.index("(")]
+    (bundle / "tests" / "test_more.py").write_text(f"def {name}(student):\n    assert True\n")
+    report = validate(bundle, run_sandbox=False)
+    assert "test names are unique" in _failed(report)
+    assert f"{name} is defined in test_hidden.py, test_more.py" in report.to_text()
+
+
 def test_data_over_the_limit(bundle):
     (bundle / "data" / "big.bin").write_bytes(b"\0" * (21 * 2**20))
     assert "data files within 20 MB" in _failed(validate(bundle, run_sandbox=False))

@@ -20,6 +20,7 @@ from course.submissions.services import (
     requeue_stuck,
     submission_claim,
     submission_grade,
+    submission_record,
 )
 from tests.conftest import EXERCISES
 from tests.platform.conftest import client_for, upload
@@ -138,3 +139,27 @@ def test_redis_down_at_submit_time_keeps_the_submission_for_the_periodic_job(
         use_broker(settings.CELERY_BROKER_URL)
     assert response.status_code == 202
     assert Submission.objects.get(id=response.json()["id"]).status == "queued"
+
+
+def test_results_with_what_no_database_takes_are_stored_cleaned(curriculum, learner):
+    """NUL, lone surrogates and non-finite numbers from the learner's side never block a result."""
+    from grader.result import GradeResult, TestResult, Verdict
+
+    dirty = "bad\x00text \ud800 end"
+    result = GradeResult(
+        score=1.0,
+        max_score=1.0,
+        verdict=Verdict.GRADED,
+        execution_time=float("nan"),
+        tests=[TestResult(dirty, 1.0, 1.0, "passed", "hidden", output=dirty, duration=float("inf"))],
+        output=dirty,
+        timings={"notebook": float("inf")},
+    )
+    submission = _queued(learner)
+    claimed = submission_claim(submission_id=submission.id, worker="w")
+    stored = submission_record(submission=claimed, result=result)
+    assert stored is not None and stored.status == "graded" and stored.score == 1.0
+    assert "\x00" not in stored.result["output"] and "\ufffd" in stored.result["output"]
+    assert stored.result["timings"]["notebook"] is None and stored.result["execution_time"] is None
+    row = stored.test_results.get()
+    assert "\x00" not in row.name + row.output and row.duration == 0.0

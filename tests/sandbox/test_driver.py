@@ -19,20 +19,22 @@ def test_kernel_spec_applies_every_limit():
     spec = _kernel_spec(_job(), "cg-x", {"l": "1"})
     assert spec["network_mode"] == "none" and spec["read_only"] is True
     assert spec["cap_drop"] == ["ALL"] and spec["security_opt"] == ["no-new-privileges"]
-    assert spec["user"] == "1000:1000"
+    # Root only to start the learner's kernel as the learner and then become the runner for good.
+    assert spec["user"] == "0:0" and spec["cap_add"] == ["SETUID", "SETGID"]
     assert spec["mem_limit"] == spec["memswap_limit"] == f"{DEFAULT_LIMITS.memory_mb}m"
     assert spec["pids_limit"] == DEFAULT_LIMITS.pids
     assert spec["nano_cpus"] == int(DEFAULT_LIMITS.cpus * 1e9)
     assert spec["tmpfs"]["/tmp"].startswith(f"size={DEFAULT_LIMITS.scratch_mb}m")
-    assert {m["Target"] for m in spec["mounts"]} == {"/input", "/ipc"}
+    assert {m["Target"] for m in spec["mounts"]} == {"/input", "/ipc", "/status"}
     assert "device_requests" not in spec
 
 
-def test_judge_never_gets_the_gpu_or_the_notebook():
+def test_judge_never_gets_the_gpu_or_the_kernels_input():
     spec = _judge_spec(_job(gpu_device_ids=("0",), device="cuda"), "cg-x", {}, "nonce")
     assert "device_requests" not in spec
-    assert {m["Target"] for m in spec["mounts"]} == {"/bundle", "/ipc"}
-    assert spec["user"] == "1001:1001"
+    assert {m["Target"] for m in spec["mounts"]} == {"/bundle", "/ipc", "/status"}
+    assert all(m["ReadOnly"] for m in spec["mounts"] if m["Target"] in ("/ipc", "/status"))
+    assert spec["user"] == "1001:1001" and "cap_add" not in spec
 
 
 def test_gpu_devices_go_to_the_kernel_by_device_request():

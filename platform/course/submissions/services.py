@@ -24,7 +24,7 @@ from grader.bundle import BundleError, load_bundle
 from grader.engine import DEFAULT_ENVIRONMENT
 from grader.normalize import prepare
 from grader.notebook import InvalidNotebook
-from grader.result import GradeResult, Verdict
+from grader.result import GradeResult, Verdict, storable
 
 log = logging.getLogger(__name__)
 IN_FLIGHT = (Submission.Status.QUEUED, Submission.Status.RUNNING)
@@ -225,8 +225,9 @@ def submission_record(*, submission: Submission, result: GradeResult) -> Submiss
     if not stored:
         log.warning("submission %s changed while it was graded; this result is dropped", submission.id)
         return None
+    # Cleaned again here: whatever built the result, the database must accept every row.
     TestResult.objects.bulk_create(
-        TestResult(submission_id=submission.id, **{k: v for k, v in asdict(t).items()}) for t in result.tests
+        TestResult(submission_id=submission.id, **storable(asdict(t), non_finite=0.0)) for t in result.tests
     )
     if status == Submission.Status.GRADED:
         progress_record_grade(

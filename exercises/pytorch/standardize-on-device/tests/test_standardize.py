@@ -25,9 +25,6 @@ def randn(*shape, seed, dtype=torch.float32):
 def call(student, device, x, dim, **kwargs):
     got = student.standardize(x, dim, device, **kwargs)
     assert isinstance(got, torch.Tensor), f"standardize returned {type(got).__name__}, expected a tensor"
-    assert got.remote_device.startswith(device), (
-        f"the result is on {got.remote_device}, expected the device passed in ({device}): move x there and stay there"
-    )
     assert got.shape == x.shape, f"shape {tuple(got.shape)} for an input of shape {tuple(x.shape)}, expected the same shape"
     assert got.dtype == x.dtype, f"dtype {got.dtype} for a {x.dtype} input, expected {x.dtype}"
     return got
@@ -93,3 +90,12 @@ def test_single_entry_along_dim(student, device):
     x = randn(1, 6, seed=8)
     err = mismatch(call(student, device, x, 1), reference(x, 1))
     assert err is None, f"a batch of one row, along dim=1:\n{err}"
+
+
+@pytest.mark.points(0)
+def test_result_on_the_requested_device(student, device):
+    """Advisory, worth no points: where a tensor lives is the kernel's word, which the judge cannot check."""
+    got = student.standardize(randn(4, 3, seed=99), 1, device)
+    assert got.remote_device.startswith(device), (
+        f"the result is on {got.remote_device}, expected the device passed in ({device}): move x there and stay there"
+    )

@@ -107,8 +107,9 @@ def test_loss_weights_sums_and_averages(student):
     )
 
 
-@pytest.mark.points(1)
+@pytest.mark.points(0)
 def test_loss_stays_differentiable(student):
+    # Advisory, worth no points: requires_grad is the kernel's word about its tensor.
     rng = torch.Generator().manual_seed(4)
     x = torch.rand(3, 4, generator=rng)
     out = torch.rand(3, 4, generator=rng).requires_grad_()
@@ -118,7 +119,7 @@ def test_loss_stays_differentiable(student):
     )
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(3)
 def test_generate_batch_features_are_independent(student):
     x = student.generate_batch(20000, 6, 0.1)
     assert isinstance(x, torch.Tensor), f"generate_batch returned {type(x).__name__}, expected a tensor"

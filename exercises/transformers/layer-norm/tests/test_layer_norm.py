@@ -102,7 +102,7 @@ def test_constant_vectors_give_b(student):
     assert torch.allclose(got, b.expand(2, 5), atol=1e-5), "layer_norm of a constant vector must return b"
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(3)
 def test_vector_batch_and_float64(student):
     check(student, rand(9, seed=13) + 4, rand(9, seed=14), rand(9, seed=15), 1e-5)
     check(student, rand(1, 1, 3, seed=16), rand(3, seed=17), rand(3, seed=18), 1e-5)
@@ -111,9 +111,11 @@ def test_vector_batch_and_float64(student):
     check(student, x, w, b, 1e-5, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.points(1)
+@pytest.mark.points(0)
 def test_no_in_place_ops_on_inputs(student):
-    # Leaf tensors that require grad refuse in-place updates (x -= mean raises here).
+    # Advisory, worth no points: that the inputs require grad is the kernel's word (a learner's
+    # kernel could drop it), so this checks nothing the judge can verify. Leaf tensors that require
+    # grad refuse in-place updates (x -= mean raises here).
     x = (rand(3, 4, seed=22) * 2).requires_grad_(True)
     w, b = rand(4, seed=23).requires_grad_(True), rand(4, seed=24).requires_grad_(True)
     check(student, x, w, b, 1e-5)
