@@ -115,6 +115,7 @@ def cmd_login(args: argparse.Namespace) -> None:
     path = _credentials_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode only applies to a new file: an old one may be world-readable
     with os.fdopen(fd, "w") as f:
         json.dump({"url": args.url.rstrip("/"), "token": token, "username": username}, f)
     print(f"logged in to {args.url} as {username}")

@@ -154,3 +154,26 @@ def test_admin_pages_upload_a_bundle_and_start_a_regrade(curriculum, instructor,
     regrade = Regrade.objects.get()
     page = client.get(f"/admin/submissions/regrade/{regrade.id}/change/").content.decode()
     assert "0 / 1" in page
+
+
+def test_the_admin_role_cannot_raise_anyones_rights(db):
+    from course.accounts.services import user_create
+
+    admin_user, _ = user_create(username="ada", role=User.Role.ADMIN, password="pw")
+    root = User.objects.create_superuser("root", "root@example.com", "pw")
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/accounts/user/{admin_user.id}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert not {"is_superuser", "is_staff", "groups", "user_permissions", "role"} & set(form.fields)
+    forged = {"username": "ada", "is_active": "on", "is_superuser": "on", "role": "admin"}
+    forged |= {"date_joined_0": "2026-01-01", "date_joined_1": "00:00"}
+    client.post(f"/admin/accounts/user/{admin_user.id}/change/", forged)
+    admin_user.refresh_from_db()
+    assert admin_user.is_active and not admin_user.is_superuser
+    password = {"password1": "x1y2z3w4!", "password2": "x1y2z3w4!"}
+    assert client.get(f"/admin/accounts/user/{root.id}/password/").status_code == 403
+    assert client.post(f"/admin/accounts/user/{root.id}/password/", password).status_code == 403
+    root.refresh_from_db()
+    assert root.check_password("pw")

@@ -298,3 +298,11 @@ def test_queued_submissions_show_their_place_in_the_queue(curriculum, learner, o
     Submission.objects.filter(id=first).update(status="running")
     assert client_for(other_learner).get(f"/api/v1/submissions/{second}").json()["queue_position"] == 0
     assert client_for(learner).get(f"/api/v1/submissions/{first}").json()["queue_position"] is None
+
+
+def test_a_filter_that_is_not_a_slug_is_a_clear_400(curriculum, learner):
+    client = client_for(learner)
+    for bad in ("%00", "a b", "x%00y"):
+        response = client.get(f"/api/v1/submissions?exercise={bad}")
+        assert response.status_code == 400 and "exercise" in response.json()
+    assert client.get("/api/v1/submissions?exercise=normalize-rows").status_code == 200

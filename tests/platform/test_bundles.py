@@ -139,3 +139,22 @@ def test_regrade_keeps_history_and_never_lowers_the_best_score(
     assert copy.version == version and copy.score == 1.0
     progress = ExerciseProgress.objects.get(learner=learner)
     assert progress.best_score == first["score"] and progress.attempts == 1  # not lowered, not an attempt
+
+
+@pytest.mark.django_db
+def test_an_upload_that_breaks_the_validator_is_rejected_not_left_validating(curriculum, instructor, tmp_path):
+    from course.curriculum.models import BundleUpload
+    from course.curriculum.services import bundle_upload_process
+
+    broken = tmp_path / "normalize-rows"
+    shutil.copytree(NUMPY, broken)
+    (broken / "tests" / "test_latin1.py").write_bytes(b"# caf\xe9\ndef test_x(student):\n    pass\n")  # not UTF-8
+    upload_row = BundleUpload.objects.create(
+        uploaded_by=instructor,
+        archive=SimpleUploadedFile("b.zip", _zip_folder(broken, "normalize-rows")),
+        module="numpy",
+    )
+    done = bundle_upload_process(upload_id=upload_row.id)
+    assert done.status == "rejected" and done.finished_at is not None
+    (check,) = [c for c in done.report["checks"] if not c["ok"]]
+    assert "could not be validated" in check["message"] and "UnicodeDecodeError" in check["message"]

@@ -19,6 +19,9 @@ SOLUTION = EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb"
 def logged_in(live_server, curriculum, learner, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_CREDENTIALS", str(tmp_path / "credentials.json"))
     monkeypatch.setenv("COURSE_PASSWORD", "pw")
+    # An old credentials file that others could read: logging in again must close it.
+    (tmp_path / "credentials.json").write_text("{}")
+    os.chmod(tmp_path / "credentials.json", 0o644)
     assert main(["login", "--url", live_server.url, "--username", "alice"]) == 0
     assert "logged in" in capsys.readouterr().out
     assert oct((tmp_path / "credentials.json").stat().st_mode & 0o777) == "0o600"

@@ -111,14 +111,26 @@ def test_time_on_task_rules(curriculum, learner):
     assert days == {("normalize-rows", 100, 6), ("causal-attention-pattern", 30, 1)}
 
 
-def test_heartbeats_from_the_future_are_refused(curriculum, learner):
+def test_a_clients_timestamp_is_ignored(curriculum, learner):
     client = client_for(learner)
-    future = (timezone.now() + timedelta(minutes=10)).isoformat()
-    response = client.post(
-        "/api/v1/activity", {"exercise": "normalize-rows", "source": "cli", "at": future}, format="json"
-    )
-    assert response.status_code == 400 and "from the future" in response.json()["detail"]
-    assert not ActivityDay.objects.exists()
+    for minutes in (10, -600):  # from the future, from long ago: only the server's clock counts
+        at = (timezone.now() + timedelta(minutes=minutes)).isoformat()
+        response = client.post(
+            "/api/v1/activity", {"exercise": "normalize-rows", "source": "cli", "at": at}, format="json"
+        )
+        assert response.status_code == 204
+    (day,) = ActivityDay.objects.all()
+    assert day.day == timezone.now().date() and day.heartbeats == 2 and day.seconds <= 1
+
+
+def test_heartbeats_from_the_future_are_refused_to_trusted_callers(curriculum, learner):
+    from course.progress.services import ActivityRejected
+
+    exercise = Exercise.objects.get(slug="normalize-rows")
+    with pytest.raises(ActivityRejected, match="from the future"):
+        activity_record(
+            learner_id=learner.id, exercise_id=exercise.id, source="cli", at=timezone.now() + timedelta(minutes=10)
+        )
 
 
 def test_redis_down_at_submit_time_keeps_the_submission_for_the_periodic_job(
@@ -163,3 +175,11 @@ def test_results_with_what_no_database_takes_are_stored_cleaned(curriculum, lear
     assert stored.result["timings"]["notebook"] is None and stored.result["execution_time"] is None
     row = stored.test_results.get()
     assert "\x00" not in row.name + row.output and row.duration == 0.0
+
+
+def test_a_missing_notebook_file_ends_the_submission_at_once(curriculum, learner):
+    submission = _queued(learner)
+    submission.notebook.storage.delete(submission.notebook.name)
+    graded = submission_grade(submission_id=submission.id, worker="w")
+    assert graded.status == "error" and graded.attempts == 1
+    assert "stored notebook of this submission is missing" in graded.result["output"]

@@ -1,4 +1,4 @@
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -24,8 +24,11 @@ class TokenApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        # The Django request, so the password-guessing guard (django-axes) sees and marks it.
+        user = authenticate(request._request, **data.validated_data)
         if user is None:
             return Response({"detail": "wrong username or password"}, status=400)
+        # A token is a login: last_login is kept and the guessing count of the account is reset.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

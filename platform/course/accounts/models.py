@@ -10,6 +10,19 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
 
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self._password_changed = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        super().save(*args, **kwargs)
+        if getattr(self, "_password_changed", False):
+            # A new password ends every API token issued under the old one (the CLI logs in again).
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user=self).delete()
+            self._password_changed = False
+
     @property
     def is_course_staff(self) -> bool:
         """Instructors and admins: they author and grade exercises and watch their cohorts."""

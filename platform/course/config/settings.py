@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,12 +28,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "course.accounts",
     "course.cohorts",
     "course.curriculum",
     "course.submissions",
     "course.progress",
     "course.web",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -44,7 +47,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "course.config.security.ContentSecurityPolicyMiddleware",
+    # Last: it turns a login refused for too many wrong passwords into a 429 with the reason.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Password guessing (django-axes): after AXES_FAILURE_LIMIT wrong passwords in a row for one
+# account, or from one address, logins there are refused for AXES_COOLOFF_TIME (site, admin and
+# API token alike); a right password resets the account's count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_COOLOFF_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "course.accounts.lockout.lockout_response"
 
 ROOT_URLCONF = "course.config.urls"
 WSGI_APPLICATION = "course.config.wsgi.application"
@@ -115,6 +131,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Autograded course platform: curriculum, submissions, progress and cohorts.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from this project's static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery (Redis broker) ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import tomllib
@@ -20,6 +21,7 @@ from grader.bundle import SLUG_RE, Bundle, BundleError, load_bundle
 from grader.template import make_template
 from grader.validate import validate
 
+log = logging.getLogger(__name__)
 _MODULE_KEYS = {"slug", "title", "requires", "estimated_hours", "description", "resources", "exercises"}
 
 
@@ -195,15 +197,24 @@ def _enqueue_upload(upload_id: int) -> None:
 
 def bundle_upload_process(*, upload_id: int) -> BundleUpload:
     """Unpack safely, validate in the sandbox, publish if valid; the report is kept either way."""
-
-    from course.curriculum.models import BundleUpload
-
     claimed = BundleUpload.objects.filter(id=upload_id, status=BundleUpload.Status.PENDING).update(
         status=BundleUpload.Status.VALIDATING
     )
     upload = BundleUpload.objects.get(id=upload_id)
     if not claimed:
         return upload
+    try:
+        _validate_and_publish(upload)
+    except Exception as exc:  # an author's bundle can break the validator in any way: never stay "validating"
+        log.exception("bundle upload %s could not be validated", upload_id)
+        message = f"the bundle could not be validated: {type(exc).__name__}: {exc}"[:2000]
+        report = {"ok": False, "checks": [{"name": "validation", "ok": False, "message": message, "warning": False}]}
+        _finish_upload(upload, BundleUpload.Status.REJECTED, report)
+    upload.refresh_from_db()
+    return upload
+
+
+def _validate_and_publish(upload: BundleUpload) -> None:
     with tempfile.TemporaryDirectory(prefix="bundle-upload-") as tmp:
         root = Path(tmp) / "exercises"
         root.mkdir()
@@ -213,7 +224,7 @@ def bundle_upload_process(*, upload_id: int) -> BundleUpload:
         except ArchiveError as exc:
             report = {"ok": False, "checks": [{"name": "archive", "ok": False, "message": str(exc), "warning": False}]}
             _finish_upload(upload, BundleUpload.Status.REJECTED, report)
-            return upload
+            return
         result = validate(path, curriculum=_curriculum_from_db(Path(tmp)))
         version = None
         if result.ok:
@@ -223,8 +234,6 @@ def bundle_upload_process(*, upload_id: int) -> BundleUpload:
                 result.add("publish", False, str(exc))
         status = BundleUpload.Status.PUBLISHED if version else BundleUpload.Status.REJECTED
         _finish_upload(upload, status, result.to_dict(), version)
-    upload.refresh_from_db()
-    return upload
 
 
 def _curriculum_from_db(tmp: Path) -> Path:

@@ -11,12 +11,15 @@ SOURCES = ("web", "cli", "submission")
 
 
 class ActivityApi(APIView):
-    """A time-tracking heartbeat: the learner is working on ``exercise`` now (server time is used)."""
+    """A time-tracking heartbeat: the learner is working on ``exercise`` now.
+
+    Only the server's clock counts: a client's own timestamp (an ``at`` field, as older clients
+    send) is ignored, so no client can credit time it did not spend.
+    """
 
     class InputSerializer(serializers.Serializer):
         exercise = serializers.SlugField()
         source = serializers.ChoiceField(choices=SOURCES)
-        at = serializers.DateTimeField(required=False, help_text="when it happened, if not now (a backlog)")
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request):
@@ -29,6 +32,5 @@ class ActivityApi(APIView):
             learner_id=request.user.id,
             exercise_id=exercise.id,
             source=data.validated_data["source"],
-            at=data.validated_data.get("at"),
         )
         return Response(status=204)

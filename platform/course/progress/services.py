@@ -46,7 +46,7 @@ class ActivityRejected(ServiceError):
     pass
 
 
-# A heartbeat may say when it happened (a CLI sending a backlog); it may not be from the future.
+# Trusted callers (tests, imports) may say when a heartbeat happened; it may not be in the future.
 MAX_CLOCK_SKEW = timedelta(seconds=60)
 
 
@@ -57,23 +57,30 @@ def activity_record(*, learner_id: int, exercise_id: int, source: str, at: datet
     The learner has one timeline whatever the source (page, CLI, submission): the gap since their
     previous heartbeat, if shorter than the idle cutoff, is credited to this heartbeat's exercise.
     Two sources beating at once therefore count the time once, an idle gap counts nothing, and a
-    heartbeat older than the last one (a clock gone backwards, a replay) adds nothing.
+    heartbeat older than the last one (a clock gone backwards, a replay) adds nothing. ``at`` is
+    server time; the API never passes a client's. Concurrent first heartbeats are safe: the rows
+    are inserted if absent (a conflict is not an error), then locked.
     """
     now = timezone.now()
     at = at or now
     if at > now + MAX_CLOCK_SKEW:
         raise ActivityRejected("the heartbeat is from the future; check the clock of the sending machine")
     cutoff = timedelta(seconds=settings.ACTIVITY_IDLE_CUTOFF_S)
-    clock = LearnerClock.objects.select_for_update().filter(learner_id=learner_id).first()
+    LearnerClock.objects.bulk_create(
+        [LearnerClock(learner_id=learner_id, last_seen_at=at, last_exercise_id=exercise_id)], ignore_conflicts=True
+    )
+    clock = LearnerClock.objects.select_for_update().get(learner_id=learner_id)
     credited = 0
-    if clock is None:
-        LearnerClock.objects.create(learner_id=learner_id, last_seen_at=at, last_exercise_id=exercise_id)
-    elif at > clock.last_seen_at:
+    if at > clock.last_seen_at:
         gap = at - clock.last_seen_at
         if gap <= cutoff:
             credited = int(gap.total_seconds())
         clock.last_seen_at, clock.last_exercise_id = at, exercise_id
         clock.save(update_fields=["last_seen_at", "last_exercise"])
-    day, _ = ActivityDay.objects.get_or_create(learner_id=learner_id, exercise_id=exercise_id, day=at.date())
-    ActivityDay.objects.filter(pk=day.pk).update(seconds=F("seconds") + credited, heartbeats=F("heartbeats") + 1)
+    ActivityDay.objects.bulk_create(
+        [ActivityDay(learner_id=learner_id, exercise_id=exercise_id, day=at.date())], ignore_conflicts=True
+    )
+    ActivityDay.objects.filter(learner_id=learner_id, exercise_id=exercise_id, day=at.date()).update(
+        seconds=F("seconds") + credited, heartbeats=F("heartbeats") + 1
+    )
     return credited

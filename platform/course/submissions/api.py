@@ -58,11 +58,17 @@ class SubmissionCreateApi(APIView):
 class SubmissionListApi(APIView):
     """The caller's own submissions, newest first (``?exercise=<slug>`` to filter), at most 100."""
 
-    @extend_schema(responses=SubmissionOutputSerializer(many=True))
+    class FilterSerializer(serializers.Serializer):
+        exercise = serializers.SlugField(required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=SubmissionOutputSerializer(many=True))
     def get(self, request):
+        # Checked as a slug first: anything else (a NUL, say) is a 400, never a database error.
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         qs = submissions_visible_to(request.user).filter(learner=request.user)
-        if request.query_params.get("exercise"):
-            qs = qs.filter(exercise__slug=request.query_params["exercise"])
+        if filters.validated_data.get("exercise"):
+            qs = qs.filter(exercise__slug=filters.validated_data["exercise"])
         return Response(SubmissionOutputSerializer(qs.order_by("-queued_at")[:100], many=True).data)
 
 

@@ -43,6 +43,16 @@ class Submission(models.Model):
     class Meta:
         ordering = ["-queued_at"]
         indexes = [models.Index(fields=["learner", "exercise", "status"])]
+        constraints = [
+            # One learner submission of an exercise in flight at a time, enforced by the database:
+            # concurrent POSTs cannot both pass a check made before the insert. Regrade copies are
+            # staff work and exempt.
+            models.UniqueConstraint(
+                fields=["learner", "exercise"],
+                condition=models.Q(status__in=["queued", "running"], regrade__isnull=True),
+                name="one_submission_in_flight",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.exercise_id} by {self.learner_id} ({self.status})"

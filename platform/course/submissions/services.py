@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -79,14 +79,19 @@ def submission_create(*, learner: User, exercise_slug: str, notebook: UploadedFi
         prepare(data, limits)  # as the engine will take it: Colab's metadata, a BOM...
     except InvalidNotebook as exc:
         raise ServiceError(f"your notebook could not be read: {exc}", status_code=400) from exc
-    with transaction.atomic():
-        submission = Submission(
-            learner=learner, exercise=exercise, version=version, max_score=version.points, queue=queue_for(version)
-        )
-        submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
-        submission.save()
-        activity_record(learner_id=learner.id, exercise_id=exercise.id, source="submission")
-        transaction.on_commit(lambda: enqueue(submission))
+    submission = Submission(
+        learner=learner, exercise=exercise, version=version, max_score=version.points, queue=queue_for(version)
+    )
+    submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
+    try:
+        with transaction.atomic():
+            submission.save()
+            activity_record(learner_id=learner.id, exercise_id=exercise.id, source="submission")
+            transaction.on_commit(lambda: enqueue(submission))
+    except IntegrityError:
+        # Another request of this learner won the one-in-flight rule in the database meanwhile.
+        submission.notebook.delete(save=False)
+        raise _in_flight() from None
     return submission
 
 
@@ -119,14 +124,18 @@ def _check_environment(version: ExerciseVersion) -> None:
         )
 
 
+def _in_flight() -> ServiceError:
+    return ServiceError(
+        "your previous submission of this exercise is still being graded; wait for its result",
+        status_code=429,
+        headers={"Retry-After": "5"},
+    )
+
+
 def _check_rate(learner: User, exercise: Exercise) -> None:
     mine = Submission.objects.filter(learner=learner, regrade=None)  # regrades are not the learner's
     if mine.filter(exercise=exercise, status__in=IN_FLIGHT).exists():
-        raise ServiceError(
-            "your previous submission of this exercise is still being graded; wait for its result",
-            status_code=429,
-            headers={"Retry-After": "5"},
-        )
+        raise _in_flight()
     if learner.is_course_staff:
         return  # staff check exercises in bulk; only the one-in-flight rule applies to them
     window = timezone.now() - timedelta(seconds=60)
@@ -166,6 +175,16 @@ def submission_grade(*, submission_id: int, worker: str) -> Submission | None:
     try:
         with submission.notebook.open("rb") as f:
             data = f.read()
+    except FileNotFoundError:
+        # Gone from storage: no retry brings it back, so say so now instead of retrying for half an hour.
+        log.error("submission %s: its notebook file %s is missing", submission_id, submission.notebook.name)
+        result = GradeResult.failure(
+            Verdict.INTERNAL_ERROR,
+            "Could not grade: the stored notebook of this submission is missing. Please submit again.",
+            max_score=submission.max_score,
+        )
+        return submission_record(submission=submission, result=result)
+    try:
         result = grade(submission.version.bundle_path, data, on_stage=_stage_recorder(submission))
     except BundleError as exc:
         log.error("submission %s: the stored bundle is broken: %s", submission_id, exc)
