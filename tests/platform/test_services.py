@@ -93,7 +93,8 @@ def test_time_on_task_rules(curriculum, learner):
     """One timeline per learner: idle gaps, overlapping sources and old heartbeats add nothing."""
     numpy_ex = Exercise.objects.get(slug="normalize-rows")
     attention = Exercise.objects.get(slug="causal-attention-pattern")
-    t0 = timezone.now() - timedelta(hours=2)
+    # Yesterday at noon: every heartbeat below falls on one day, whenever the test runs.
+    t0 = (timezone.now() - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
 
     def beat(seconds, source="web", exercise=numpy_ex):
         return activity_record(
