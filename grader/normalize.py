@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.limits import Limits
-from grader.notebook import check_size, check_structure, decode_json, validate_schema
+from grader.notebook import check_size, check_structure, decode_json, valid_unicode, validate_schema
 
 # Cells with one of these tags are not run (the first is ours, the second Jupyter Book's).
 SKIP_TAGS = ("skip-grading", "skip-execution")
@@ -94,13 +94,8 @@ def prepare(data: bytes, limits: Limits) -> PreparedNotebook:
 def _valid_unicode(value: Any) -> tuple[Any, int]:
     """``value`` with every string valid Unicode (JSON may spell lone surrogates, no runtime can use them)."""
     if isinstance(value, str):
-        if value.isascii():
-            return value, 0
-        try:
-            value.encode("utf-8")
-            return value, 0
-        except UnicodeEncodeError:
-            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace"), 1
+        cleaned = valid_unicode(value)
+        return cleaned, int(cleaned != value)
     if isinstance(value, list):
         pairs = [_valid_unicode(v) for v in value]
         return [v for v, _ in pairs], sum(n for _, n in pairs)

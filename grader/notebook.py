@@ -12,6 +12,13 @@ from typing import Any
 from grader.limits import Limits
 
 
+def valid_unicode(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates replaced by U+FFFD (JSON may spell them; nothing else takes them)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 class InvalidNotebook(ValueError):
     """The upload is not a notebook we can grade; the message says why in plain words."""
 

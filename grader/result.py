@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from grader.notebook import valid_unicode
+
 
 class Verdict(StrEnum):
     GRADED = "graded"
@@ -98,10 +100,7 @@ class GradeResult:
 
 def clean_text(text: str) -> str:
     """Valid Unicode without NUL: lone surrogates become U+FFFD, pairs written as two halves join."""
-    if text.isascii():
-        return text.replace("\x00", "\ufffd")
-    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text.replace("\x00", "\ufffd")
+    return valid_unicode(text).replace("\x00", "\ufffd")
 
 
 def storable(value: Any, non_finite: float | None = None) -> Any:

@@ -7,51 +7,16 @@ Most tests use a bundle whose one hidden test asks ``student.add(2, 3) == 5`` an
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
-import docker
 import pytest
 
-from grader.engine import grade
 from grader.result import Verdict
-from sandbox.driver import LABEL
 from tests.conftest import EXERCISES, notebook
+from tests.sandbox.support import ADD_TEST, FAST, RIGHT_ADD, WRONG_ADD
+from tests.sandbox.support import grade_bounded as _grade
 
 pytestmark = pytest.mark.docker
-
-FAST = {"timeout_s": 10, "cell_timeout_s": 4, "tests_timeout_s": 20, "test_timeout_s": 5, "memory_mb": 512}
-ADD_TEST = """
-import pytest
-
-@pytest.mark.points(1)
-def test_add(student):
-    assert student.add(2, 3) == 5
-"""
-WRONG_ADD = "def add(a, b):\n    return 0"
-RIGHT_ADD = "def add(a, b):\n    return a + b"
-
-
-@pytest.fixture
-def add_bundle(make_bundle):
-    return make_bundle(ADD_TEST, limits=FAST)
-
-
-def _no_leftovers():
-    client = docker.from_env()
-    return not client.containers.list(all=True, filters={"label": LABEL}) and not client.volumes.list(
-        filters={"label": LABEL}
-    )
-
-
-def _grade(bundle, nb, settings):
-    started = time.monotonic()
-    result = grade(bundle, nb, settings)
-    elapsed = time.monotonic() - started
-    assert elapsed < 120, f"grading took {elapsed:.0f} s"
-    assert _no_leftovers()
-    json.loads(result.to_json())  # always serialisable
-    return result
 
 
 # --- time -------------------------------------------------------------------------------------

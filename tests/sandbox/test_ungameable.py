@@ -12,28 +12,23 @@ import time
 
 import pytest
 
-from grader.engine import grade
 from grader.result import Verdict
 from tests.conftest import EXERCISES, notebook
-from tests.sandbox.test_attacks import FAST, RIGHT_ADD, _no_leftovers
+from tests.sandbox.support import FAST, RIGHT_ADD
+from tests.sandbox.support import grade_bounded as _grade
 
 pytestmark = pytest.mark.docker
 
 NORMALIZE = EXERCISES / "numpy" / "normalize-rows"
-SOLUTION = "".join(
-    "".join(c["source"]) + "\n"
-    for c in json.loads((NORMALIZE / "solution.ipynb").read_text())["cells"]
-    if c["cell_type"] == "code"
-)
 
 
-def _grade(bundle, nb, settings):
-    started = time.monotonic()
-    result = grade(bundle, nb, settings)
-    assert time.monotonic() - started < 120
-    json.loads(result.to_json())  # storable as JSON, whatever the learner did
-    assert _no_leftovers()
-    return result
+def _solution(bundle) -> str:
+    """The code cells of a shipped bundle's reference notebook, as one cell."""
+    cells = json.loads((bundle / "solution.ipynb").read_text())["cells"]
+    return "".join("".join(c["source"]) + "\n" for c in cells if c["cell_type"] == "code")
+
+
+SOLUTION = _solution(NORMALIZE)
 
 
 # --- 1: no expected values, no echoed inputs ------------------------------------------------------
@@ -122,21 +117,14 @@ while True:
 )
 
 
-def test_a_notebook_cannot_write_its_own_status(add_bundle_fast, sandbox_settings):
+def test_a_notebook_cannot_write_its_own_status(add_bundle, sandbox_settings):
     started = time.monotonic()
-    result = _grade(add_bundle_fast, notebook(FORGE_NB), sandbox_settings)
+    result = _grade(add_bundle, notebook(FORGE_NB), sandbox_settings)
     assert time.monotonic() - started < 60  # no blocked judge
     # The driver, not the notebook, says how the run went: its last cell was stopped.
     assert result.verdict == Verdict.TIMEOUT, result.to_dict()
     assert [c.status for c in result.cells] == ["timeout"]
     assert all(v == v and v != float("inf") for v in result.timings.values())
-
-
-@pytest.fixture
-def add_bundle_fast(make_bundle):
-    from tests.sandbox.test_attacks import ADD_TEST
-
-    return make_bundle(ADD_TEST, limits=FAST)
 
 
 # --- 4 and 6: every result storable; duplicate names kept apart -----------------------------------
@@ -191,11 +179,7 @@ wire._encode_array_like = lying
 
 def test_a_forged_device_earns_nothing(sandbox_settings):
     bundle = EXERCISES / "pytorch" / "standardize-on-device"
-    solution = "".join(
-        "".join(c["source"]) + "\n"
-        for c in json.loads((bundle / "solution.ipynb").read_text())["cells"]
-        if c["cell_type"] == "code"
-    )
+    solution = _solution(bundle)
     honest = _grade(bundle, notebook(solution), sandbox_settings)
     forged = _grade(bundle, notebook(solution, FORGE_FACTS), sandbox_settings)
     assert honest.score == forged.score == honest.max_score
@@ -229,10 +213,10 @@ def test_a_timed_out_reply_is_never_read_as_the_next_answer(make_bundle, sandbox
     assert {t.name: t.status for t in result.tests} == {"test_slow": "timeout", "test_after": "passed"}
 
 
-def test_lone_surrogate_in_a_code_cell_is_graded(add_bundle_fast, sandbox_settings):
+def test_lone_surrogate_in_a_code_cell_is_graded(add_bundle, sandbox_settings):
     source = RIGHT_ADD + '\nlabel = "\ud800"'
     nb = notebook(source.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass"))
-    result = _grade(add_bundle_fast, nb, sandbox_settings)
+    result = _grade(add_bundle, nb, sandbox_settings)
     assert result.verdict == Verdict.GRADED and result.score == 1, result.to_dict()
     assert any("surrogates" in change for change in result.notebook_changes)
 
