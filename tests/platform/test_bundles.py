@@ -99,7 +99,7 @@ def test_uploaded_zip_is_validated_then_published_or_rejected(curriculum, instru
 @pytest.mark.docker
 @pytest.mark.django_db(transaction=True)
 def test_regrade_keeps_history_and_never_lowers_the_best_score(
-    curriculum, learner, instructor, worker, tmp_path, settings
+    curriculum, learner, instructor, cohort, worker, tmp_path, settings
 ):
     client = client_for(learner)
     lenient = notebook(  # right except on zero rows (nan)
@@ -158,3 +158,57 @@ def test_an_upload_that_breaks_the_validator_is_rejected_not_left_validating(cur
     assert done.status == "rejected" and done.finished_at is not None
     (check,) = [c for c in done.report["checks"] if not c["ok"]]
     assert "could not be validated" in check["message"] and "UnicodeDecodeError" in check["message"]
+
+
+@pytest.mark.django_db
+def test_an_upload_whose_validating_worker_died_is_validated_again_then_given_up(
+    curriculum, instructor, tmp_path, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from course.curriculum.models import BundleUpload
+    from course.curriculum.services import bundle_upload_process, bundle_uploads_requeue_stuck
+
+    broken = tmp_path / "normalize-rows"
+    shutil.copytree(NUMPY, broken)
+    (broken / "tests" / "test_latin1.py").write_bytes(b"# caf\xe9\ndef test_x(student):\n    pass\n")
+    row = BundleUpload.objects.create(
+        uploaded_by=instructor,
+        archive=SimpleUploadedFile("b.zip", _zip_folder(broken, "normalize-rows")),
+        module="numpy",
+        enqueued_at=timezone.now(),
+    )
+    # A worker claimed it and was killed: the redelivered task finds it validating and leaves it.
+    BundleUpload.objects.filter(id=row.id).update(status="validating", started_at=timezone.now(), attempts=1)
+    assert bundle_upload_process(upload_id=row.id).status == "validating"
+    assert bundle_uploads_requeue_stuck() == 0  # not stuck yet
+    later = timezone.now() + timedelta(seconds=settings.BUNDLE_VALIDATION_STUCK_AFTER_S + 1)
+    assert bundle_uploads_requeue_stuck(now=later) == 1
+    assert BundleUpload.objects.get(id=row.id).status == "pending"
+    done = bundle_upload_process(upload_id=row.id)  # the new task
+    assert (done.status, done.attempts) == ("rejected", 2) and "UnicodeDecodeError" in str(done.report)
+
+    # One that kills its worker every time is rejected with a report, not retried for ever.
+    BundleUpload.objects.filter(id=row.id).update(
+        status="validating", attempts=settings.BUNDLE_VALIDATION_MAX_ATTEMPTS, report=None, finished_at=None
+    )
+    assert bundle_uploads_requeue_stuck(now=later) == 0
+    given_up = BundleUpload.objects.get(id=row.id)
+    assert given_up.status == "rejected" and given_up.finished_at is not None
+    assert "did not finish in 3 tries" in given_up.report["checks"][0]["message"]
+
+
+@pytest.mark.django_db
+def test_a_stale_validation_cannot_overwrite_a_newer_claim(curriculum, instructor):
+    from course.curriculum.models import BundleUpload
+    from course.curriculum.services import _finish_upload
+
+    row = BundleUpload.objects.create(
+        uploaded_by=instructor, archive=SimpleUploadedFile("b.zip", b"PK\x05\x06" + b"\0" * 18), module="numpy"
+    )
+    BundleUpload.objects.filter(id=row.id).update(status="validating", attempts=2)
+    stale = BundleUpload(id=row.id, attempts=1)  # the first claim, finishing late
+    _finish_upload(stale, BundleUpload.Status.PUBLISHED, {"ok": True, "checks": []})
+    assert BundleUpload.objects.get(id=row.id).status == "validating"

@@ -192,10 +192,12 @@ def test_pages_enforce_permissions(client, curriculum, learner, other_learner, c
 
 @pytest.mark.django_db
 def test_instructor_statistics_page(client, curriculum, learner, other_learner, instructor, cohort):
+    from course.cohorts.models import Enrollment
     from course.submissions.models import Submission
     from course.submissions.models import TestResult as ResultRow
     from tests.platform.conftest import client_for, upload
 
+    Enrollment.objects.create(cohort=cohort, user=other_learner)
     data = SOLUTION.read_bytes()
     for who, scores in ((learner, [3.0, 8.0]), (other_learner, [2.0, 2.0, 8.0])):
         for score in scores:

@@ -68,3 +68,11 @@ def test_time_on_task_comes_from_the_servers_clock(curriculum, learner):
     elapsed = (timezone.now() - start).total_seconds()
     credited = sum(ActivityDay.objects.filter(learner=learner).values_list("seconds", flat=True))
     assert credited <= elapsed + 1
+
+
+def test_concurrent_regrades_of_one_exercise_start_once(curriculum, learner, instructor, cohort):
+    sub_id = upload(client_for(learner), "normalize-rows", NUMPY_SOLUTION).json()["id"]
+    Submission.objects.filter(id=sub_id).update(status="graded", score=8.0)
+    codes = _at_once(3, lambda: client_for(instructor).post("/api/v1/exercises/normalize-rows/regrade").status_code)
+    assert sorted(codes) == [202, 409, 409]
+    assert Submission.objects.filter(regrade__isnull=False).count() == 1

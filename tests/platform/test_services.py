@@ -184,3 +184,37 @@ def test_a_missing_notebook_file_ends_the_submission_at_once(curriculum, learner
     graded = submission_grade(submission_id=submission.id, worker="w")
     assert graded.status == "error" and graded.attempts == 1
     assert "stored notebook of this submission is missing" in graded.result["output"]
+
+
+def test_the_stuck_job_keeps_queue_order_and_sends_a_lost_task_once(curriculum, learner, other_learner):
+    early, late = _queued(learner), _queued(other_learner)
+    redis.Redis.from_url(settings.REDIS_URL).delete("cpu")  # the broker lost both tasks
+    later = timezone.now() + timedelta(seconds=settings.GRADING_STUCK_AFTER_S + 1)
+    assert requeue_stuck(now=later) == 2
+    assert _queue_length("cpu") == 2
+    assert requeue_stuck(now=later) == 0  # sent at `later`: not stale again in the same cycle
+    for before in (early, late):
+        after = Submission.objects.get(id=before.id)
+        assert after.queued_at == before.queued_at and after.enqueued_at == later  # order and shown time kept
+    assert list(Submission.objects.order_by("queued_at").values_list("id", flat=True)) == [early.id, late.id]
+
+
+def test_a_backlog_longer_than_the_deadline_gets_no_duplicates(curriculum, learner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        submission = _queued(learner)  # its task is in the broker, waiting behind a long backlog
+    waiting = _queue_length("cpu")
+    assert waiting >= 1
+    much_later = timezone.now() + timedelta(seconds=10 * settings.GRADING_STUCK_AFTER_S)
+    for _ in range(3):  # cycle after cycle of the periodic job
+        assert requeue_stuck(now=much_later) == 0
+    assert _queue_length("cpu") == waiting
+    assert Submission.objects.get(id=submission.id).enqueued_at < much_later
+
+
+def test_a_running_submission_requeued_keeps_its_place(curriculum, learner):
+    submission = _queued(learner)
+    submission_claim(submission_id=submission.id, worker="dead-worker")
+    later = timezone.now() + timedelta(seconds=settings.GRADING_STUCK_AFTER_S + 1)
+    assert requeue_stuck(now=later) == 1
+    after = Submission.objects.get(id=submission.id)
+    assert after.status == "queued" and after.queued_at == submission.queued_at

@@ -16,6 +16,13 @@ class CourseUserAdmin(UserAdmin):
     fieldsets = UserAdmin.fieldsets + (("Course", {"fields": ("role",)}),)
     add_fieldsets = UserAdmin.add_fieldsets + (("Course", {"fields": ("role",)}),)
 
+    def get_queryset(self, request):
+        from course.cohorts.selectors import learner_ids_visible_to
+
+        qs = super().get_queryset(request)
+        ids = learner_ids_visible_to(request.user)
+        return qs if ids is None else qs.filter(id__in=ids)
+
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         if request.user.is_superuser:

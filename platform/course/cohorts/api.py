@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 from course.cohorts.export import SECTIONS, dashboard_tables, dashboard_zip, matrix_table
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, cohort_progress, staff_cohort_ids
-from course.config.api import CSVFileRenderer, ErrorsAsJsonMixin, ServiceError, ZipFileRenderer
+from course.config.api import CSVFileRenderer, ErrorsAsJsonMixin, ZipFileRenderer
+from course.errors import Invalid
 
 
 def _staff_cohort(request, cohort_id: int) -> Cohort:
@@ -65,7 +66,7 @@ class CohortDashboardApi(ErrorsAsJsonMixin, APIView):
         fmt = request.accepted_renderer.format
         section = request.query_params.get("section")
         if fmt == "csv" and section not in SECTIONS:
-            raise ServiceError(f"section must be one of {', '.join(SECTIONS)} (or ask for format=zip)")
+            raise Invalid(f"section must be one of {', '.join(SECTIONS)} (or ask for format=zip)")
         tables = dashboard_tables(cohort_dashboard(cohort=cohort))
         prefix = f"cohort-{cohort_id}"
         if fmt == "csv":

@@ -11,8 +11,13 @@ from course.cohorts.models import Cohort, Enrollment
 from course.progress.selectors import curriculum, standings
 
 
+def sees_every_cohort(user: User) -> bool:
+    """Superusers and the admin role organise the whole course; instructors see the cohorts they staff."""
+    return user.is_superuser or user.role == User.Role.ADMIN
+
+
 def staff_cohort_ids(user: User) -> list[int]:
-    if user.is_superuser or user.role == User.Role.ADMIN:
+    if sees_every_cohort(user):
         return list(Cohort.objects.values_list("id", flat=True))
     if not user.is_course_staff:
         return []
@@ -26,6 +31,15 @@ def visible_learner_ids(user: User) -> list[int]:
         .values_list("user_id", flat=True)
         .distinct()
     )
+
+
+def learner_ids_visible_to(user: User) -> list[int] | None:
+    """Whose work ``user`` may see: None for everyone (organisers), else themselves and their cohorts' learners."""
+    if sees_every_cohort(user):
+        return None
+    if not user.is_course_staff:
+        return [user.id]
+    return [user.id, *visible_learner_ids(user)]
 
 
 def cohort_progress(*, cohort: Cohort) -> list[dict[str, Any]]:

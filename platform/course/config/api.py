@@ -9,24 +9,29 @@ from rest_framework import renderers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from course import errors
 
-class ServiceError(Exception):
-    """A business rule refused the request; views turn it into an HTTP error with this message."""
+# The one place where a domain error becomes an HTTP status.
+HTTP_STATUS: dict[type[errors.ServiceError], int] = {
+    errors.Invalid: 400,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.TooLarge: 413,
+    errors.RateLimited: 429,
+    errors.Unavailable: 503,
+}
 
-    status_code = 400
 
-    def __init__(self, message: str, *, status_code: int | None = None, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        if status_code is not None:
-            self.status_code = status_code
-        self.headers = headers or {}
+def http_status(exc: errors.ServiceError) -> int:
+    return next((code for kind, code in HTTP_STATUS.items() if isinstance(exc, kind)), 400)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus ServiceError; every error body is ``{"detail": "..."}``."""
-    if isinstance(exc, ServiceError):
-        return Response({"detail": exc.message}, status=exc.status_code, headers=exc.headers)
+    """DRF's handler, plus domain errors; every error body is ``{"detail": "..."}``."""
+    if isinstance(exc, errors.ServiceError):
+        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else {}
+        return Response({"detail": exc.message}, status=http_status(exc), headers=headers)
     return drf_exception_handler(exc, context)
 
 

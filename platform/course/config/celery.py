@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
@@ -9,9 +10,37 @@ from celery.signals import celeryd_after_setup
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "course.config.settings")
 
+log = logging.getLogger(__name__)
 app = Celery("course")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def send_task(name: str, *args: object, queue: str) -> None:
+    """Send a task by its registered name (callers need not import the tasks module), retrying a broker
+    that is briefly unreachable; raises kombu's OperationalError when it stays down."""
+    app.send_task(
+        name,
+        args=list(args),
+        queue=queue,
+        retry=True,
+        retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
+    )
+
+
+def broker_queue_length(queue: str) -> int:
+    """Messages waiting in a broker queue (not those a worker holds); an unreachable broker counts as busy,
+    so nothing is re-sent on a guess."""
+    from kombu.exceptions import ChannelError, OperationalError
+
+    try:
+        with app.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except ChannelError:
+        return 0  # the queue does not exist: nothing waits in it
+    except OperationalError:
+        log.warning("the broker is unreachable; lost tasks are re-sent later")
+        return 1
 
 
 @app.on_after_finalize.connect
@@ -22,6 +51,11 @@ def _schedule(sender: Celery, **kwargs: object) -> None:
         settings.GRADING_REQUEUE_EVERY_S,
         sender.signature("course.submissions.tasks.requeue_stuck_submissions", queue="cpu"),
         name="re-enqueue stuck submissions",
+    )
+    sender.add_periodic_task(
+        settings.GRADING_REQUEUE_EVERY_S,
+        sender.signature("course.curriculum.tasks.requeue_stuck_uploads", queue="cpu"),
+        name="re-validate stuck bundle uploads",
     )
 
 

@@ -145,7 +145,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Grading -------------------------------------------------------------------------------------
@@ -159,6 +158,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADING_TASK_TIME_LIMIT
 GRADING_STUCK_AFTER_S = env_int("GRADING_STUCK_AFTER_S", GRADING_TASK_TIME_LIMIT_S + 60)
 GRADING_REQUEUE_EVERY_S = env_float("GRADING_REQUEUE_EVERY_S", 60.0)
 GRADING_MAX_ATTEMPTS = env_int("GRADING_MAX_ATTEMPTS", 3)
+# Regrades running at once (one per exercise): a regrade is a burst that learners must not queue behind.
+REGRADES_IN_FLIGHT = env_int("REGRADES_IN_FLIGHT", 2)
+# A bundle upload still validating after this long lost its worker (a validation grades the reference
+# and the template): it is validated again, at most this many times.
+BUNDLE_VALIDATION_STUCK_AFTER_S = env_int("BUNDLE_VALIDATION_STUCK_AFTER_S", 2 * GRADING_TASK_TIME_LIMIT_S + 60)
+BUNDLE_VALIDATION_MAX_ATTEMPTS = env_int("BUNDLE_VALIDATION_MAX_ATTEMPTS", 3)
 # Where exercises with gpu = "optional" go: "cpu" until GPU workers exist.
 GRADING_OPTIONAL_GPU_QUEUE = env_str("GRADING_OPTIONAL_GPU_QUEUE", "cpu")
 SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 6)

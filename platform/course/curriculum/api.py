@@ -9,10 +9,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from course.config.api import ServiceError
 from course.curriculum.models import BundleUpload
 from course.curriculum.selectors import environment_view, exercise_get
 from course.curriculum.services import bundle_upload_create
+from course.errors import Invalid
 from course.progress.selectors import standings
 
 
@@ -118,7 +118,7 @@ class BundleUploadCreateApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            raise ServiceError("send the zip as a multipart file field named 'bundle'")
+            raise Invalid("send the zip as a multipart file field named 'bundle'")
         upload = bundle_upload_create(
             user=request.user, archive=data.validated_data["bundle"], module=data.validated_data.get("module", "")
         )

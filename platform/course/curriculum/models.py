@@ -83,6 +83,11 @@ class BundleUpload(models.Model):
     report = models.JSONField(null=True, blank=True)
     version = models.ForeignKey(ExerciseVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The claim of the worker validating it, and how many claims there were (a killed worker's upload is
+    # taken again by the stuck job, like a submission).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

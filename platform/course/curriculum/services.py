@@ -8,14 +8,18 @@ import shutil
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
-from course.config.api import ServiceError
+from course.config.celery import broker_queue_length, send_task
 from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module, SandboxEnvironment
+from course.errors import Forbidden, Invalid, ServiceError, TooLarge
 from grader.archive import MAX_ARCHIVE_BYTES, ArchiveError, extract_bundle
 from grader.bundle import SLUG_RE, Bundle, BundleError, load_bundle
 from grader.template import make_template
@@ -25,7 +29,7 @@ log = logging.getLogger(__name__)
 _MODULE_KEYS = {"slug", "title", "requires", "estimated_hours", "description", "resources", "exercises"}
 
 
-class CurriculumError(ServiceError):
+class CurriculumError(Invalid):
     pass
 
 
@@ -179,29 +183,46 @@ def _snapshot(bundle: Bundle, digest: str) -> Path:
 def bundle_upload_create(*, user, archive, module: str = "") -> BundleUpload:
     """Store an uploaded zip and queue its validation; refused at once when it is plainly wrong."""
     if not user.is_course_staff:
-        raise ServiceError("only instructors and admins may upload bundles", status_code=403)
+        raise Forbidden("only instructors and admins may upload bundles")
     if archive.size > MAX_ARCHIVE_BYTES:
-        raise ServiceError(f"the archive is above the limit of {MAX_ARCHIVE_BYTES >> 20} MB", status_code=413)
+        raise TooLarge(f"the archive is above the limit of {MAX_ARCHIVE_BYTES >> 20} MB")
     if module and not SLUG_RE.match(module):
-        raise ServiceError(f"module {module!r} is not a slug")
-    upload = BundleUpload.objects.create(uploaded_by=user, archive=archive, module=module)
+        raise Invalid(f"module {module!r} is not a slug")
+    upload = BundleUpload.objects.create(uploaded_by=user, archive=archive, module=module, enqueued_at=timezone.now())
     transaction.on_commit(lambda: _enqueue_upload(upload.id))
     return upload
 
 
+VALIDATE_UPLOAD = "course.curriculum.tasks.validate_bundle_upload"
+UPLOAD_QUEUE = "cpu"
+
+
 def _enqueue_upload(upload_id: int) -> None:
-    from course.curriculum.tasks import validate_bundle_upload
+    from kombu.exceptions import OperationalError
 
-    validate_bundle_upload.apply_async(args=[upload_id], queue="cpu")
+    try:
+        send_task(VALIDATE_UPLOAD, upload_id, queue=UPLOAD_QUEUE)
+    except OperationalError:
+        log.exception("could not enqueue bundle upload %s; the periodic job will retry", upload_id)
 
 
-def bundle_upload_process(*, upload_id: int) -> BundleUpload:
-    """Unpack safely, validate in the sandbox, publish if valid; the report is kept either way."""
-    claimed = BundleUpload.objects.filter(id=upload_id, status=BundleUpload.Status.PENDING).update(
-        status=BundleUpload.Status.VALIDATING
+def _upload_transition(upload_id: int, *, expect: dict, **changes) -> bool:
+    """The one way an upload's row changes: only while it is as ``expect`` says (first actor wins)."""
+    return bool(BundleUpload.objects.filter(id=upload_id, **expect).update(**changes))
+
+
+def bundle_upload_process(*, upload_id: int) -> BundleUpload | None:
+    """Unpack safely, validate in the sandbox, publish if valid; the report is kept either way.
+    None when the upload is gone (deleted while its task waited)."""
+    claimed = _upload_transition(
+        upload_id,
+        expect={"status": BundleUpload.Status.PENDING},
+        status=BundleUpload.Status.VALIDATING,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
     )
-    upload = BundleUpload.objects.get(id=upload_id)
-    if not claimed:
+    upload = BundleUpload.objects.filter(id=upload_id).first()
+    if not claimed or upload is None:
         return upload
     try:
         _validate_and_publish(upload)
@@ -246,11 +267,59 @@ def _curriculum_from_db(tmp: Path) -> Path:
 
 
 def _finish_upload(upload, status, report, version=None) -> None:
-    from django.utils import timezone
-
-    type(upload).objects.filter(id=upload.id).update(
-        status=status, report=report, version=version, finished_at=timezone.now()
+    """Record the outcome of this claim; a claim taken over by the stuck job meanwhile records nothing."""
+    _upload_transition(
+        upload.id,
+        expect={"status": BundleUpload.Status.VALIDATING, "attempts": upload.attempts},
+        status=status,
+        report=report,
+        version=version,
+        finished_at=timezone.now(),
     )
+
+
+def bundle_uploads_requeue_stuck(*, now=None) -> int:
+    """Validate again the uploads whose validation was lost; returns how many were sent again.
+
+    An upload validating for longer than BUNDLE_VALIDATION_STUCK_AFTER_S lost its worker (killed, the
+    machine restarted): it goes back to pending and gets a new task, and after
+    BUNDLE_VALIDATION_MAX_ATTEMPTS claims it is rejected with a report saying so. A pending upload whose
+    task is older than that and whose queue is empty lost its task and is sent again.
+    """
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.BUNDLE_VALIDATION_STUCK_AFTER_S)
+    count = 0
+    for upload in BundleUpload.objects.filter(status=BundleUpload.Status.VALIDATING, started_at__lt=limit):
+        if upload.attempts >= settings.BUNDLE_VALIDATION_MAX_ATTEMPTS:
+            message = (
+                f"validation did not finish in {upload.attempts} tries (its worker stopped each time); "
+                "upload the bundle again, and tell staff if this repeats"
+            )
+            report = {
+                "ok": False,
+                "checks": [{"name": "validation", "ok": False, "message": message, "warning": False}],
+            }
+            _finish_upload(upload, BundleUpload.Status.REJECTED, report)
+            continue
+        if _upload_transition(
+            upload.id,
+            expect={"status": BundleUpload.Status.VALIDATING, "attempts": upload.attempts},
+            status=BundleUpload.Status.PENDING,
+            started_at=None,
+            enqueued_at=now,
+        ):
+            _enqueue_upload(upload.id)
+            count += 1
+    lost = BundleUpload.objects.filter(status=BundleUpload.Status.PENDING).filter(
+        Q(enqueued_at__lt=limit) | Q(enqueued_at=None, created_at__lt=limit)
+    )
+    if lost.exists() and broker_queue_length(UPLOAD_QUEUE) == 0:
+        for upload in lost:
+            expect = {"status": BundleUpload.Status.PENDING, "enqueued_at": upload.enqueued_at}
+            if _upload_transition(upload.id, expect=expect, enqueued_at=now):
+                _enqueue_upload(upload.id)
+                count += 1
+    return count
 
 
 def environments_register(*, images: dict[str, str], worker: str) -> list[SandboxEnvironment]:

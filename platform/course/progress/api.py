@@ -3,8 +3,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from course.config.api import ServiceError
 from course.curriculum.selectors import exercise_get
+from course.errors import NotFound
 from course.progress.services import activity_record
 
 SOURCES = ("web", "cli", "submission")
@@ -27,7 +27,7 @@ class ActivityApi(APIView):
         data.is_valid(raise_exception=True)
         exercise = exercise_get(slug=data.validated_data["exercise"])
         if exercise is None:
-            raise ServiceError(f"there is no exercise {data.validated_data['exercise']!r}", status_code=404)
+            raise NotFound(f"there is no exercise {data.validated_data['exercise']!r}")
         activity_record(
             learner_id=request.user.id,
             exercise_id=exercise.id,

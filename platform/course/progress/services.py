@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from course.config.api import ServiceError
+from course.errors import Invalid
 from course.progress.models import ActivityDay, ExerciseProgress, LearnerClock
 
 # Full marks pass an exercise; partial credit counts toward the score but leaves it attempted.
@@ -42,7 +42,7 @@ def progress_record_grade(
     return progress
 
 
-class ActivityRejected(ServiceError):
+class ActivityRejected(Invalid):
     pass
 
 

@@ -5,9 +5,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from course.config.api import ServiceError
-from course.submissions.models import Regrade
-from course.submissions.selectors import regrade_status, submissions_visible_to
+from course.errors import Invalid
+from course.submissions.selectors import regrade_status, regrade_visible_to, submissions_visible_to
 from course.submissions.services import regrade_start, submission_create
 
 
@@ -48,7 +47,7 @@ class SubmissionCreateApi(APIView):
     def post(self, request, slug: str):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            raise ServiceError("send the notebook as a multipart file field named 'notebook'")
+            raise Invalid("send the notebook as a multipart file field named 'notebook'")
         submission = submission_create(
             learner=request.user, exercise_slug=slug, notebook=data.validated_data["notebook"]
         )
@@ -97,13 +96,13 @@ class RegradeCreateApi(APIView):
     @extend_schema(request=None, responses={202: RegradeStatusSerializer})
     def post(self, request, slug: str):
         regrade = regrade_start(exercise_slug=slug, requested_by=request.user)
-        return Response(regrade_status(regrade=regrade), status=202)
+        return Response(regrade_status(regrade=regrade, viewer=request.user), status=202)
 
 
 class RegradeDetailApi(APIView):
     @extend_schema(responses=RegradeStatusSerializer)
     def get(self, request, regrade_id: int):
-        regrade = Regrade.objects.select_related("exercise", "version").filter(id=regrade_id).first()
-        if regrade is None or not request.user.is_course_staff:
+        regrade = regrade_visible_to(regrade_id=regrade_id, viewer=request.user)
+        if regrade is None:
             raise NotFound("no such regrade")
-        return Response(regrade_status(regrade=regrade))
+        return Response(regrade_status(regrade=regrade, viewer=request.user))

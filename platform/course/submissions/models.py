@@ -29,6 +29,8 @@ class Submission(models.Model):
     environment = models.CharField(max_length=40, blank=True)
     image = models.CharField(max_length=200, blank=True)
     queued_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When its last grading task was sent: the stuck job's clock (queued_at is the queue order, kept).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     # When the notebook had run and the hidden tests started on it (the "judging" stage).
     judging_at = models.DateTimeField(null=True, blank=True)

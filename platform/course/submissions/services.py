@@ -11,15 +11,17 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from course.accounts.models import User
-from course.config.api import ServiceError
+from course.config.celery import broker_queue_length, send_task
 from course.curriculum.models import Exercise, ExerciseVersion, SandboxEnvironment
+from course.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, TooLarge, Unavailable
 from course.progress.selectors import ModuleState, module_state_for
 from course.progress.services import activity_record, progress_record_grade
 from course.submissions.models import Regrade, Submission, TestResult
+from course.submissions.selectors import submissions_visible_to
 from grader.bundle import BundleError, load_bundle
 from grader.engine import DEFAULT_ENVIRONMENT
 from grader.normalize import prepare
@@ -27,6 +29,9 @@ from grader.notebook import InvalidNotebook
 from grader.result import GradeResult, Verdict, storable
 
 log = logging.getLogger(__name__)
+# Tasks are sent by name: the tasks module imports the services, never the other way round.
+GRADE_SUBMISSION = "course.submissions.tasks.grade_submission"
+REGRADE_FAN_OUT = "course.submissions.tasks.regrade_fan_out"
 IN_FLIGHT = (Submission.Status.QUEUED, Submission.Status.RUNNING)
 
 
@@ -55,32 +60,34 @@ def submission_create(*, learner: User, exercise_slug: str, notebook: UploadedFi
     """Check and store an upload, then enqueue its grading once the row is committed."""
     exercise = Exercise.objects.select_related("current_version", "module").filter(slug=exercise_slug).first()
     if exercise is None:
-        raise ServiceError(f"there is no exercise {exercise_slug!r}", status_code=404)
+        raise NotFound(f"there is no exercise {exercise_slug!r}")
     version = exercise.current_version
     if version is None:
-        raise ServiceError(f"exercise {exercise_slug!r} has no published version yet", status_code=409)
+        raise Conflict(f"exercise {exercise_slug!r} has no published version yet")
     if not learner.is_course_staff:
         state = module_state_for(learner_id=learner.id, module_slug=exercise.module.slug)
         if state == ModuleState.LOCKED:
-            raise ServiceError(
-                f"module {exercise.module.slug!r} is locked: complete its prerequisites first", status_code=403
-            )
+            raise Forbidden(f"module {exercise.module.slug!r} is locked: complete its prerequisites first")
     _check_rate(learner, exercise)
     _check_environment(version)
     limits = load_bundle(version.bundle_path).limits
     if notebook.size > limits.max_notebook_kb * 1024:
-        raise ServiceError(
+        raise TooLarge(
             f"the notebook is {notebook.size / 1024:.0f} KB, above the limit of {limits.max_notebook_kb} KB; "
-            "clear its outputs and submit again",
-            status_code=413,
+            "clear its outputs and submit again"
         )
     data = notebook.read()
     try:
         prepare(data, limits)  # as the engine will take it: Colab's metadata, a BOM...
     except InvalidNotebook as exc:
-        raise ServiceError(f"your notebook could not be read: {exc}", status_code=400) from exc
+        raise Invalid(f"your notebook could not be read: {exc}") from exc
     submission = Submission(
-        learner=learner, exercise=exercise, version=version, max_score=version.points, queue=queue_for(version)
+        learner=learner,
+        exercise=exercise,
+        version=version,
+        max_score=version.points,
+        queue=queue_for(version),
+        enqueued_at=timezone.now(),
     )
     submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
     try:
@@ -99,15 +106,8 @@ def enqueue(submission: Submission) -> None:
     """Send the grading task; if the broker is down the row stays queued for the periodic re-enqueue."""
     from kombu.exceptions import OperationalError
 
-    from course.submissions.tasks import grade_submission
-
     try:
-        grade_submission.apply_async(
-            args=[submission.id],
-            queue=submission.queue,
-            retry=True,
-            retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
-        )
+        send_task(GRADE_SUBMISSION, submission.id, queue=submission.queue)
     except OperationalError:
         log.exception("could not enqueue submission %s; the periodic job will retry", submission.id)
 
@@ -117,18 +117,15 @@ def _check_environment(version: ExerciseVersion) -> None:
     if version.environment == DEFAULT_ENVIRONMENT:
         return
     if not SandboxEnvironment.objects.filter(name=version.environment).exists():
-        raise ServiceError(
+        raise Unavailable(
             f"no grader is set up for this exercise's environment {version.environment!r} yet, so it "
-            "cannot be graded now; nothing was stored: please submit again later (staff can see this too)",
-            status_code=503,
+            "cannot be graded now; nothing was stored: please submit again later (staff can see this too)"
         )
 
 
-def _in_flight() -> ServiceError:
-    return ServiceError(
-        "your previous submission of this exercise is still being graded; wait for its result",
-        status_code=429,
-        headers={"Retry-After": "5"},
+def _in_flight() -> RateLimited:
+    return RateLimited(
+        "your previous submission of this exercise is still being graded; wait for its result", retry_after_s=5
     )
 
 
@@ -142,10 +139,9 @@ def _check_rate(learner: User, exercise: Exercise) -> None:
     recent = list(mine.filter(queued_at__gte=window).order_by("queued_at").values_list("queued_at", flat=True))
     if len(recent) >= settings.SUBMISSIONS_PER_MINUTE:
         wait = math.ceil((recent[0] - window).total_seconds()) or 1
-        raise ServiceError(
+        raise RateLimited(
             f"at most {settings.SUBMISSIONS_PER_MINUTE} submissions a minute; try again in {wait} s",
-            status_code=429,
-            headers={"Retry-After": str(wait)},
+            retry_after_s=wait,
         )
 
 
@@ -155,8 +151,13 @@ def submission_claim(*, submission_id: int, worker: str) -> Submission | None:
     A conditional UPDATE instead of a lock: whoever changes the row from queued wins, so a
     redelivered task finds nothing to do.
     """
-    claimed = Submission.objects.filter(id=submission_id, status=Submission.Status.QUEUED).update(
-        status=Submission.Status.RUNNING, started_at=timezone.now(), worker=worker[:200], attempts=F("attempts") + 1
+    claimed = _transition(
+        submission_id,
+        expect={"status": Submission.Status.QUEUED},
+        status=Submission.Status.RUNNING,
+        started_at=timezone.now(),
+        worker=worker[:200],
+        attempts=F("attempts") + 1,
     )
     return Submission.objects.select_related("version").get(id=submission_id) if claimed else None
 
@@ -206,9 +207,7 @@ def _stage_recorder(submission: Submission):
         if stage != "judging":
             return
         try:
-            Submission.objects.filter(
-                id=submission.id, status=Submission.Status.RUNNING, attempts=submission.attempts
-            ).update(judging_at=timezone.now())
+            _transition(submission.id, expect=_running(submission), judging_at=timezone.now())
         except Exception:  # a courtesy to the learner; the grading itself must go on
             log.warning("could not mark submission %s as judging", submission.id, exc_info=True)
         finally:
@@ -219,8 +218,8 @@ def _stage_recorder(submission: Submission):
 
 def submission_release(*, submission: Submission) -> None:
     """Give a claimed submission back to the queue (its grading could not run)."""
-    Submission.objects.filter(id=submission.id, status=Submission.Status.RUNNING, attempts=submission.attempts).update(
-        status=Submission.Status.QUEUED, started_at=None, judging_at=None
+    _transition(
+        submission.id, expect=_running(submission), status=Submission.Status.QUEUED, started_at=None, judging_at=None
     )
 
 
@@ -229,9 +228,9 @@ def submission_record(*, submission: Submission, result: GradeResult) -> Submiss
     """Store the result, its per-test rows and the learner's progress, exactly once."""
     now = timezone.now()
     status = Submission.Status.ERROR if result.verdict == Verdict.INTERNAL_ERROR else Submission.Status.GRADED
-    stored = Submission.objects.filter(
-        id=submission.id, status=Submission.Status.RUNNING, attempts=submission.attempts
-    ).update(
+    stored = _transition(
+        submission.id,
+        expect=_running(submission),
         status=status,
         verdict=str(result.verdict),
         score=result.score,
@@ -267,7 +266,9 @@ def submission_fail(*, submission_id: int, message: str) -> None:
     if submission is None:
         return
     result = GradeResult.failure(Verdict.INTERNAL_ERROR, f"Could not grade: {message}.", max_score=submission.max_score)
-    Submission.objects.filter(id=submission_id, status__in=IN_FLIGHT).update(
+    _transition(
+        submission_id,
+        expect={"status__in": IN_FLIGHT},
         status=Submission.Status.ERROR,
         verdict=str(result.verdict),
         score=0.0,
@@ -276,11 +277,26 @@ def submission_fail(*, submission_id: int, message: str) -> None:
     )
 
 
-def requeue_stuck(*, now=None) -> int:
-    """Re-enqueue submissions queued or running for longer than GRADING_STUCK_AFTER_S.
+def _transition(submission_id: int, *, expect: dict, **changes) -> bool:
+    """The one way a submission's row changes: a conditional UPDATE that applies only while the row is
+    as ``expect`` says. Whoever changes it first wins; a late, repeated or redelivered actor changes
+    nothing and is told so (False)."""
+    return bool(Submission.objects.filter(id=submission_id, **expect).update(**changes))
 
-    A worker that died mid-grading leaves its submission running; it goes back to queued and
-    gets a new task. After GRADING_MAX_ATTEMPTS claims it is failed with a message instead.
+
+def _running(submission: Submission) -> dict:
+    """The claim ``submission`` holds: running, in this attempt (a later claim makes it stale)."""
+    return {"status": Submission.Status.RUNNING, "attempts": submission.attempts}
+
+
+def requeue_stuck(*, now=None) -> int:
+    """Re-enqueue submissions whose grading was lost; returns how many were sent again.
+
+    A worker that died mid-grading leaves its submission running past GRADING_STUCK_AFTER_S; it goes
+    back to queued (its place in the queue, ``queued_at``, unchanged) and gets a new task. After
+    GRADING_MAX_ATTEMPTS claims it is failed with a message instead. A queued submission is sent again
+    only when its last task is older than the deadline *and* its broker queue is empty: a long backlog
+    is waiting, not lost, and gets no duplicates.
     """
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.GRADING_STUCK_AFTER_S)
@@ -290,37 +306,68 @@ def requeue_stuck(*, now=None) -> int:
             submission_fail(submission_id=sub.id, message=f"grading failed {sub.attempts} times; staff have been told")
             log.error("submission %s failed %s gradings; given up", sub.id, sub.attempts)
             continue
-        if Submission.objects.filter(id=sub.id, status=Submission.Status.RUNNING, attempts=sub.attempts).update(
-            status=Submission.Status.QUEUED, queued_at=now, started_at=None, judging_at=None
+        if _transition(
+            sub.id,
+            expect=_running(sub),
+            status=Submission.Status.QUEUED,
+            started_at=None,
+            judging_at=None,
+            enqueued_at=now,
         ):
             enqueue(sub)
             count += 1
-    for sub in Submission.objects.filter(status=Submission.Status.QUEUED, queued_at__lt=limit):
-        # Its task was lost (broker flushed, say); a duplicate is harmless, the claim decides.
-        Submission.objects.filter(id=sub.id, status=Submission.Status.QUEUED).update(queued_at=now)
-        enqueue(sub)
-        count += 1
+    stale = Submission.objects.filter(status=Submission.Status.QUEUED).filter(
+        Q(enqueued_at__lt=limit) | Q(enqueued_at=None, queued_at__lt=limit)
+    )
+    waiting: dict[str, int] = {}
+    for sub in stale.order_by("queued_at"):
+        if sub.queue not in waiting:
+            waiting[sub.queue] = broker_queue_length(sub.queue)
+        if waiting[sub.queue]:
+            continue  # tasks are still waiting in that queue: a backlog, not a loss
+        # Guarded on the enqueue time it was read with: two beats at once send one task, not two.
+        if _transition(
+            sub.id, expect={"status": Submission.Status.QUEUED, "enqueued_at": sub.enqueued_at}, enqueued_at=now
+        ):
+            enqueue(sub)
+            count += 1
     return count
 
 
 @transaction.atomic
 def regrade_start(*, exercise_slug: str, requested_by: User) -> Regrade:
-    """Grade every learner submission of the exercise again, against its current version.
+    """Grade again, against the exercise's current version, every submission the requester may see:
+    an instructor's cohorts' learners, everyone's for organisers.
 
     Each original keeps its result (history); the copies are new submissions linked to it. The
-    learners' best scores are never lowered; the regrade's status lists whose score went down.
+    learners' best scores are never lowered; the regrade's status lists whose score went down. One
+    regrade of an exercise runs at a time, and at most ``REGRADES_IN_FLIGHT`` in all: a regrade is a
+    burst of gradings that learners' own submissions must not wait behind for long.
     """
     if not requested_by.is_course_staff:
-        raise ServiceError("only instructors and admins may regrade", status_code=403)
-    exercise = Exercise.objects.select_related("current_version").filter(slug=exercise_slug).first()
-    if exercise is None or exercise.current_version is None:
-        raise ServiceError(f"there is no exercise {exercise_slug!r}", status_code=404)
-    version = exercise.current_version
-    originals = list(
-        Submission.objects.filter(
-            exercise=exercise, regrade_of=None, status__in=[Submission.Status.GRADED, Submission.Status.ERROR]
-        )
+        raise Forbidden("only instructors and admins may regrade")
+    # The exercise row is locked so two requests cannot both pass the checks below.
+    exercise = (
+        Exercise.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .filter(slug=exercise_slug)
+        .first()
     )
+    if exercise is None or exercise.current_version is None:
+        raise NotFound(f"there is no exercise {exercise_slug!r}")
+    running = Regrade.objects.filter(submissions__status__in=IN_FLIGHT).distinct()
+    same = running.filter(exercise=exercise).first()
+    if same is not None:
+        raise Conflict(f"regrade #{same.id} of {exercise_slug!r} is still running; wait for it to finish")
+    if running.count() >= settings.REGRADES_IN_FLIGHT:
+        raise RateLimited(
+            f"{settings.REGRADES_IN_FLIGHT} regrades are running; try again when one has finished", retry_after_s=60
+        )
+    version = exercise.current_version
+    originals = submissions_visible_to(requested_by).filter(
+        exercise=exercise, regrade_of=None, regrade=None, status__in=[Submission.Status.GRADED, Submission.Status.ERROR]
+    )
+    originals = list(originals)
     regrade = Regrade.objects.create(
         exercise=exercise, version=version, requested_by=requested_by, total=len(originals)
     )
@@ -334,17 +381,12 @@ def regrade_start(*, exercise_slug: str, requested_by: User) -> Regrade:
             queue=queue_for(version),
             regrade=regrade,
             regrade_of=original,
+            enqueued_at=timezone.now(),
         )
         for original in originals
     )
-    transaction.on_commit(lambda: _fan_out(regrade.id))
+    transaction.on_commit(lambda: send_task(REGRADE_FAN_OUT, regrade.id, queue="cpu"))
     return regrade
-
-
-def _fan_out(regrade_id: int) -> None:
-    from course.submissions.tasks import regrade_fan_out
-
-    regrade_fan_out.apply_async(args=[regrade_id], queue="cpu")
 
 
 def regrade_enqueue_all(*, regrade_id: int) -> int:

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, staff_cohort_ids
-from course.config.api import ServiceError
 from course.curriculum.selectors import environment_view, exercise_get
+from course.errors import ServiceError
 from course.progress.selectors import standings
 from course.submissions import selectors as submission_selectors
 from course.submissions.models import Submission
@@ -97,7 +97,9 @@ def exercise_stats(request: HttpRequest, slug: str) -> HttpResponse:
     found = exercise_get(slug=slug)
     if found is None or not request.user.is_course_staff:
         raise Http404("no such exercise")
-    return render(request, "web/exercise_stats.html", submission_selectors.exercise_stats(exercise=found))
+    return render(
+        request, "web/exercise_stats.html", submission_selectors.exercise_stats(exercise=found, viewer=request.user)
+    )
 
 
 @login_required

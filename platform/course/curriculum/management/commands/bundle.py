@@ -4,8 +4,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from course.config.api import ServiceError
 from course.curriculum.services import exercise_publish
+from course.errors import ServiceError
 from grader.bundle import BundleError
 from grader.scaffold import scaffold
 from grader.validate import validate

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from course.config.api import ServiceError
 from course.curriculum.services import curriculum_load
+from course.errors import ServiceError
 from grader.bundle import BundleError
 
 
