@@ -139,17 +139,35 @@ def environment_of(image: str) -> ImageEnvironment:
     return described
 
 
-def _owner() -> str:
+def _start_time(pid: int | str) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (tells a reused pid apart); None if there is none."""
     try:
-        with open("/proc/self/stat") as f:
-            start = f.read().rsplit(")", 1)[1].split()[19]
-    except OSError:
-        start = "0"
-    return f"{socket.gethostname()}:{os.getpid()}:{start}"
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_label(pid: int | None = None) -> str:
+    """The owner label (``host:pid:start``) on the sandbox objects that process ``pid`` (default: this one) makes.
+
+    Raises ProcessLookupError for a pid with no process: its label can no longer be known.
+    """
+    if pid is None:
+        return f"{socket.gethostname()}:{os.getpid()}:{_start_time('self') or '0'}"
+    start = _start_time(pid)
+    if start is None:
+        raise ProcessLookupError(f"no process {pid}")
+    return f"{socket.gethostname()}:{pid}:{start}"
 
 
 def _labels(grading_id: str, deadline: float) -> dict[str, str]:
-    return {LABEL: "1", f"{LABEL}.id": grading_id, f"{LABEL}.owner": _owner(), f"{LABEL}.deadline": str(int(deadline))}
+    return {
+        LABEL: "1",
+        f"{LABEL}.id": grading_id,
+        f"{LABEL}.owner": owner_label(),
+        f"{LABEL}.deadline": str(int(deadline)),
+    }
 
 
 def _tar(files: dict[str, bytes | Path], writable_dir: tuple[str, int] | None = None) -> bytes:
@@ -443,7 +461,8 @@ def _read_report(judge: Any, nonce: str) -> dict[str, Any] | None:
 def remove(client: docker.DockerClient, grading_id: str) -> int:
     """Remove every container and volume of one grading, whatever state they are in."""
     removed = 0
-    found = client.containers.list(all=True, filters={"label": f"{LABEL}.id={grading_id}"})
+    # sparse: no inspection of each, which fails for one that another reaper removes meanwhile.
+    found = client.containers.list(all=True, filters={"label": f"{LABEL}.id={grading_id}"}, sparse=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         removed += sum(pool.map(_remove_container, found))
     for volume in client.volumes.list(filters={"label": f"{LABEL}.id={grading_id}"}):
@@ -477,26 +496,55 @@ def _remove_volume(volume: Any) -> int:
     return 0
 
 
-def _owner_alive(owner: str) -> bool:
+def _owner_alive(owner: str) -> bool | None:
+    """Whether the process of an owner label runs; None for another host's, which cannot be seen from here."""
     host, _, rest = owner.partition(":")
     pid, _, start = rest.partition(":")
     if host != socket.gethostname():
-        return True  # another machine's worker: only its deadline tells
-    try:
-        with open(f"/proc/{int(pid)}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19] == start
-    except (OSError, ValueError, IndexError):
+        return None
+    if not pid.isdigit():
         return False
+    # Any live process of this host counts, another worker or another checkout's tests alike; a
+    # pid now used by a later process has another start time.
+    return _start_time(pid) == start
+
+
+def all_labels(client: docker.DockerClient) -> list[dict[str, str]]:
+    """The labels of every sandbox container and volume on this Docker host, whoever made them.
+
+    From the listings alone: inspecting each container, as ``containers.list`` does, fails on one
+    that its owner removes meanwhile, and other gradings remove theirs all the time.
+    """
+    labels = [c.get("Labels") or {} for c in client.api.containers(all=True, filters={"label": LABEL})]
+    return labels + [v.attrs.get("Labels") or {} for v in client.volumes.list(filters={"label": LABEL})]
+
+
+def gradings_of(*owners: str) -> set[str]:
+    """The ids of the gradings of which a container or volume made by one of ``owners`` is on this Docker host.
+
+    ``owners`` are owner labels (:func:`owner_label`); objects of other processes, a worker's or
+    another machine's, are not counted.
+    """
+    wanted = set(owners)
+    return {
+        labels.get(f"{LABEL}.id", "")
+        for labels in all_labels(docker_client())
+        if labels.get(f"{LABEL}.owner") in wanted
+    }
 
 
 def reap_stale(*, force_all: bool = False) -> int:
-    """Remove sandbox objects whose owner process is gone or whose deadline has passed."""
+    """Remove the sandbox objects of owner processes that are gone.
+
+    The owner is the process that labelled them. One of this host is gone when no process runs
+    with its pid and start time; while it runs its objects are its own to remove, whatever their
+    deadline (one that hangs is ended by the task's time limit, and then they go). Another
+    host's processes cannot be seen from here: their objects go once their deadline has passed.
+    """
     client = docker_client()
     now = time.time()
     stale: set[str] = set()
-    objects = [c.labels for c in client.containers.list(all=True, filters={"label": LABEL})]
-    objects += [v.attrs.get("Labels") or {} for v in client.volumes.list(filters={"label": LABEL})]
-    for labels in objects:
+    for labels in all_labels(client):
         grading_id = labels.get(f"{LABEL}.id")
         if not grading_id:
             continue
@@ -504,6 +552,7 @@ def reap_stale(*, force_all: bool = False) -> int:
             expired = float(labels.get(f"{LABEL}.deadline", "0")) < now
         except ValueError:
             expired = True
-        if force_all or expired or not _owner_alive(labels.get(f"{LABEL}.owner", "")):
+        alive = _owner_alive(labels.get(f"{LABEL}.owner", ""))
+        if force_all or alive is False or (alive is None and expired):
             stale.add(grading_id)
     return sum(remove(client, grading_id) for grading_id in stale)
