@@ -47,7 +47,10 @@ if ! docker info >/dev/null 2>&1; then
   need_root "a running Docker engine"
   say "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # In a session of its own, and no child of this script (-f forks): Ctrl-C (or a closed
+  # terminal) on the script that started it reaches the terminal's process group and session, and
+  # must stop that script, never the engine; and the script's `wait` must not wait for it.
+  setsid -f dockerd </dev/null >/var/log/dockerd.log 2>&1
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "error: dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi

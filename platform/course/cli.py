@@ -26,7 +26,10 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 class CliError(Exception):
-    pass
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        # The HTTP status the site answered with; None when there was no answer (or no request).
+        self.status = status
 
 
 def _credentials_path() -> Path:
@@ -62,8 +65,8 @@ class Api:
             except ValueError:
                 detail = ""
             if exc.code == 401:
-                raise CliError("the server does not accept your login: run `course login` again") from None
-            raise CliError(f"{detail or exc.reason} (HTTP {exc.code})") from None
+                raise CliError("the server does not accept your login: run `course login` again", status=401) from None
+            raise CliError(f"{detail or exc.reason} (HTTP {exc.code})", status=exc.code) from None
         except urllib.error.URLError as exc:
             raise CliError(f"cannot reach {self.url}: {exc.reason}") from None
 

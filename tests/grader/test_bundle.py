@@ -1,7 +1,7 @@
 import pytest
 
 from grader.bundle import BundleError, content_hash, load_bundle
-from tests.conftest import EXERCISES, write_bundle
+from tests.support import EXERCISES, write_bundle
 
 
 def test_shipped_bundles_load():

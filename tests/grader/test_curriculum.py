@@ -6,7 +6,7 @@ from collections import Counter
 
 from grader.bundle import load_bundle
 from grader.validate import visible_test_files
-from tests.conftest import EXERCISES
+from tests.support import EXERCISES
 
 CURRICULUM = tomllib.loads((EXERCISES / "curriculum.toml").read_text())["modules"]
 BUNDLES = [load_bundle(p.parent) for p in sorted(EXERCISES.glob("*/*/exercise.toml"))]

@@ -13,8 +13,8 @@ import pytest
 from grader.limits import DEFAULT_LIMITS
 from grader.normalize import INSTALL, SKIPPED_MARK, PreparedNotebook, prepare
 from grader.notebook import InvalidNotebook
-from tests.conftest import notebook
 from tests.notebooks import MALFORMED, colab_notebook, jupyterlab_notebook
+from tests.support import notebook
 
 
 def _prepare(nb: dict[str, Any] | bytes) -> PreparedNotebook:

@@ -4,8 +4,8 @@ import pytest
 
 from grader.limits import DEFAULT_LIMITS
 from grader.notebook import InvalidNotebook, code_cells, parse_notebook
-from tests.conftest import notebook
 from tests.notebooks import MALFORMED
+from tests.support import notebook
 
 
 def test_outputs_are_stripped():

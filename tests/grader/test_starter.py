@@ -9,7 +9,7 @@ import zipfile
 
 from grader.starter import starter_pack
 from grader.template import make_template
-from tests.conftest import EXERCISES
+from tests.support import EXERCISES
 
 BUNDLE = EXERCISES / "numpy" / "normalize-rows"
 
@@ -80,8 +80,8 @@ def test_kernel_helpers_and_codecs_travel_with_the_pack(tmp_path):
     """A visible test that uses a kernel helper and a codec runs offline as in the sandbox."""
     import shutil
 
-    from tests.conftest import notebook
     from tests.sandbox.test_in_process_tests import COURSE, COURSE_NB
+    from tests.support import notebook
 
     bundle = tmp_path / "bundle" / "testing" / "in-process-course"
     shutil.copytree(COURSE, bundle)

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from grader.template import TemplateError, make_template, strip_solution
-from tests.conftest import EXERCISES
+from tests.support import EXERCISES
 
 
 def test_solution_region_becomes_a_placeholder_at_its_indentation():

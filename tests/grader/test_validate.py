@@ -7,7 +7,7 @@ import pytest
 
 from grader.scaffold import scaffold
 from grader.validate import validate
-from tests.conftest import EXERCISES
+from tests.support import EXERCISES
 
 SHIPPED = sorted(p.parent for p in EXERCISES.glob("*/*/exercise.toml"))
 

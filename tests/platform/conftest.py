@@ -1,24 +1,18 @@
-"""Platform fixtures: users, the loaded curriculum, an API client, and a real Celery worker process."""
+"""Platform fixtures: users, the loaded curriculum, a real Celery worker process (helpers: support.py)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
-from rest_framework.test import APIClient
 
 from course.accounts.models import User
 from course.accounts.services import user_create
 from course.cohorts.models import Cohort, Enrollment
-from tests.conftest import EXERCISES, ROOT
+from tests.platform.support import STARTED, Worker
+from tests.support import EXERCISES
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -81,107 +75,12 @@ def cohort(db, learner, instructor) -> Cohort:
     return cohort
 
 
-def client_for(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
-def upload(client: APIClient, slug: str, data: bytes, name: str = "work.ipynb"):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return client.post(
-        f"/api/v1/exercises/{slug}/submissions", {"notebook": SimpleUploadedFile(name, data)}, format="multipart"
-    )
-
-
-def wait_graded(client: APIClient, submission_id: int, timeout: float = 90.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/submissions/{submission_id}").json()
-        if body["status"] in ("graded", "error"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"submission {submission_id} not graded in {timeout} s: {body}")
-
-
-_started: list[Worker] = []
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _no_stray_workers():
     """However a test ends, no worker it started outlives the session (it would take later tasks)."""
     yield
-    for worker in _started:
+    for worker in STARTED:
         worker.kill()
-
-
-class Worker:
-    """A real `celery worker` process (its own process group, so it can be killed whole)."""
-
-    def __init__(self, sandbox_image: str) -> None:
-        db = settings.DATABASES["default"]
-        if db["ENGINE"].endswith("sqlite3"):
-            database_url = f"sqlite:///{db['NAME']}"
-        else:
-            host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-            database_url = f"postgres://{db['USER']}:{db['PASSWORD']}@{host}/{db['NAME']}"
-        self.env = dict(
-            os.environ,
-            DATABASE_URL=database_url,
-            SANDBOX_IMAGE=sandbox_image,
-            REDIS_URL=settings.REDIS_URL,
-            MEDIA_ROOT=str(settings.MEDIA_ROOT),
-            PYTHONPATH=str(ROOT),
-        )
-        self.proc: subprocess.Popen | None = None
-        self.log = Path(settings.MEDIA_ROOT).parent / f"worker-{time.time_ns()}.log"
-
-    def start(self) -> Worker:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        out = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "course.config.celery:app",
-                "worker",
-                "-Q",
-                "cpu,gpu",
-                "-c",
-                "2",
-                "--prefetch-multiplier",
-                "1",
-                "-l",
-                "info",
-                "--without-mingle",
-                "--without-gossip",
-                "-n",
-                f"test{time.time_ns()}@%h",
-            ],
-            env=self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=ROOT,
-        )
-        deadline = time.monotonic() + 60
-        while b" ready." not in self.log.read_bytes():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"celery worker did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        return self
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout=60)
-
-    def stop(self) -> None:
-        self.kill(signal.SIGTERM)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.test import Client
 
 from course.accounts.models import User
 from course.curriculum.models import Exercise, ExerciseVersion, Module
-from tests.conftest import EXERCISES
+from tests.support import EXERCISES
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +125,7 @@ def test_admin_pages_upload_a_bundle_and_start_a_regrade(curriculum, instructor,
 
     from course.curriculum.models import BundleUpload
     from course.submissions.models import Regrade, Submission
-    from tests.platform.conftest import client_for, upload
+    from tests.platform.support import client_for, upload
 
     superuser = User.objects.create_superuser("root", "root@example.com", "pw")
     client = Client()

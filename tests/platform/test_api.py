@@ -20,8 +20,8 @@ from course.curriculum.models import Exercise
 from course.progress.services import activity_record
 from course.submissions.models import Submission
 from course.submissions.services import submission_claim, submission_release
-from tests.conftest import EXERCISES, notebook
-from tests.platform.conftest import client_for, upload
+from tests.platform.support import client_for, upload
+from tests.support import EXERCISES, notebook
 
 pytestmark = pytest.mark.django_db
 NUMPY_SOLUTION = (EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb").read_bytes()

@@ -16,8 +16,8 @@ from course.curriculum.models import Exercise, ExerciseVersion
 from course.curriculum.services import exercise_publish
 from course.progress.models import ExerciseProgress
 from course.submissions.models import Submission
-from tests.conftest import EXERCISES, notebook
-from tests.platform.conftest import client_for, upload, wait_graded
+from tests.platform.support import client_for, upload, wait_graded, wait_until_done
+from tests.support import EXERCISES, notebook
 
 NUMPY = EXERCISES / "numpy" / "normalize-rows"
 
@@ -36,13 +36,7 @@ def _send(client, data: bytes, **fields):
 
 
 def _wait_upload(client, upload_id: int, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/bundles/{upload_id}").json()
-        if body["status"] in ("published", "rejected"):
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"upload {upload_id} not validated: {body}")
+    return wait_until_done(client, f"/api/v1/bundles/{upload_id}", ("published", "rejected"), timeout, every=0.2)
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 
 from course.cli import main
 from course.progress.models import ActivityDay
-from tests.conftest import EXERCISES
+from tests.support import EXERCISES
 
 SOLUTION = EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb"
 

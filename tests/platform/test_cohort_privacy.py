@@ -11,8 +11,8 @@ from course.accounts.services import user_create
 from course.cohorts.models import Cohort, Enrollment
 from course.curriculum.models import Exercise
 from course.submissions.models import Regrade, Submission
-from tests.conftest import EXERCISES
-from tests.platform.conftest import client_for, upload
+from tests.platform.support import client_for, upload
+from tests.support import EXERCISES
 
 pytestmark = pytest.mark.django_db
 SOLUTION = (EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb").read_bytes()

@@ -8,8 +8,8 @@ from course.curriculum.models import ExerciseVersion, SandboxEnvironment
 from course.curriculum.services import environments_register, exercise_publish
 from course.submissions.models import Submission
 from course.submissions.services import queue_for
-from tests.conftest import notebook, write_bundle
-from tests.platform.conftest import Worker, client_for, upload, wait_graded
+from tests.platform.support import Worker, client_for, upload, wait_graded
+from tests.support import notebook, write_bundle
 
 LENS_TESTS = """
 import pytest

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.platform.conftest import client_for
+from tests.platform.support import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 from course.web.charts import Node, module_graph, time_vs_estimate
-from tests.conftest import EXERCISES
+from tests.support import EXERCISES
 
 SOLUTION = EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb"
 ARTIFACTS = Path(settings.MEDIA_ROOT).parent / "test-artifacts"
@@ -195,7 +195,7 @@ def test_instructor_statistics_page(client, curriculum, learner, other_learner, 
     from course.cohorts.models import Enrollment
     from course.submissions.models import Submission
     from course.submissions.models import TestResult as ResultRow
-    from tests.platform.conftest import client_for, upload
+    from tests.platform.support import client_for, upload
 
     Enrollment.objects.create(cohort=cohort, user=other_learner)
     data = SOLUTION.read_bytes()

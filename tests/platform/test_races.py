@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from course.progress.models import ActivityDay, LearnerClock
 from course.submissions.models import Submission
-from tests.conftest import EXERCISES
-from tests.platform.conftest import client_for, upload
+from tests.platform.support import client_for, upload
+from tests.support import EXERCISES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NUMPY_SOLUTION = (EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb").read_bytes()

@@ -22,8 +22,8 @@ from course.submissions.services import (
     submission_grade,
     submission_record,
 )
-from tests.conftest import EXERCISES
-from tests.platform.conftest import client_for, upload
+from tests.platform.support import client_for, upload
+from tests.support import EXERCISES
 
 pytestmark = pytest.mark.django_db
 NUMPY_SOLUTION = (EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb").read_bytes()

@@ -7,7 +7,6 @@ import signal
 import time
 from datetime import timedelta
 
-import docker
 import pytest
 from django.test import override_settings
 from django.utils import timezone
@@ -16,9 +15,9 @@ from course.submissions.models import Submission
 from course.submissions.models import TestResult as ResultRow
 from course.submissions.services import requeue_stuck
 from grader.template import make_template
-from sandbox.driver import LABEL, reap_stale
-from tests.conftest import EXERCISES, notebook
-from tests.platform.conftest import Worker, client_for, upload, wait_graded
+from sandbox.driver import gradings_of, reap_stale
+from tests.platform.support import Worker, client_for, owners_of, upload, wait_graded
+from tests.support import EXERCISES, notebook
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 NUMPY = EXERCISES / "numpy" / "normalize-rows"
@@ -77,6 +76,10 @@ def test_worker_killed_mid_grading_grades_exactly_once(curriculum, learner, sand
             assert time.monotonic() < deadline, "the worker never claimed the submission"
             time.sleep(0.05)
         time.sleep(2)  # inside the sandbox now
+        killed = owners_of(first)
+        while not gradings_of(*killed):  # its sandbox carries the label of one of the worker's processes
+            assert time.monotonic() < deadline + 30, "no sandbox object of the worker's processes"
+            time.sleep(0.1)
     finally:
         first.kill(signal.SIGKILL)  # also when the test fails: a stray worker would take others' tasks
     assert Submission.objects.get(id=submission_id).status == Submission.Status.RUNNING
@@ -87,6 +90,7 @@ def test_worker_killed_mid_grading_grades_exactly_once(curriculum, learner, sand
     second = Worker(sandbox_settings.image).start()
     try:
         body = wait_graded(client, submission_id)
+        graders = killed | owners_of(second)
     finally:
         second.stop()
     assert body["status"] == "graded" and body["score"] == 8.0
@@ -95,6 +99,5 @@ def test_worker_killed_mid_grading_grades_exactly_once(curriculum, learner, sand
     assert ResultRow.objects.filter(submission_id=submission_id).count() == 6  # one row per test, once
     assert Submission.objects.count() == 1
     reap_stale()  # what the killed worker's sandbox left (the new worker's engine does this too)
-    client_docker = docker.from_env()
-    assert client_docker.containers.list(all=True, filters={"label": LABEL}) == []
-    assert client_docker.volumes.list(filters={"label": LABEL}) == []
+    # Only these workers' objects: other gradings on this Docker engine are not this test's.
+    assert gradings_of(*graders) == set()

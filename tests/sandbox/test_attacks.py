@@ -12,9 +12,9 @@ import uuid
 import pytest
 
 from grader.result import Verdict
-from tests.conftest import EXERCISES, notebook
 from tests.sandbox.support import ADD_TEST, FAST, RIGHT_ADD, WRONG_ADD
 from tests.sandbox.support import grade_bounded as _grade
+from tests.support import EXERCISES, notebook
 
 pytestmark = pytest.mark.docker
 

@@ -8,7 +8,7 @@ from grader.bundle import load_bundle
 from grader.engine import EngineSettings, GpuUnavailable, _device_for
 from grader.limits import DEFAULT_LIMITS
 from sandbox.driver import SandboxJob, _judge_spec, _kernel_spec
-from tests.conftest import write_bundle
+from tests.support import write_bundle
 
 
 def _job(**kwargs):

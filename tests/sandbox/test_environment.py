@@ -10,8 +10,8 @@ from grader.bundle import BundleError, load_bundle
 from grader.engine import EngineSettings, EnvironmentUnavailable, grade
 from grader.result import Verdict
 from sandbox import environment, image
-from tests.conftest import notebook, write_bundle
 from tests.sandbox.support import copy_environments, define_environment
+from tests.support import notebook, write_bundle
 
 
 def test_shipped_environments_load_and_chain():

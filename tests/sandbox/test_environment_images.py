@@ -9,8 +9,8 @@ from grader.drift import check_environment
 from grader.engine import EngineSettings, grade
 from grader.result import Verdict
 from sandbox import image
-from tests.conftest import notebook, write_bundle
 from tests.sandbox.support import copy_environments, define_environment
+from tests.support import notebook, write_bundle
 
 pytestmark = pytest.mark.docker
 

@@ -10,7 +10,7 @@ import pytest
 from grader.engine import grade
 from grader.result import Verdict
 from grader.template import make_template
-from tests.conftest import EXERCISES, notebook
+from tests.support import EXERCISES, notebook
 
 pytestmark = pytest.mark.docker
 

@@ -12,7 +12,7 @@ import pytest
 
 from grader.engine import grade
 from grader.result import Verdict
-from tests.conftest import notebook
+from tests.support import notebook
 
 pytestmark = pytest.mark.docker
 

@@ -13,8 +13,8 @@ import pytest
 
 from grader.engine import EngineSettings, grade
 from grader.result import Verdict
-from tests.conftest import notebook
 from tests.notebooks import colab_notebook, jupyterlab_notebook, write_real_notebooks_bundle
+from tests.support import notebook
 
 pytestmark = pytest.mark.docker
 

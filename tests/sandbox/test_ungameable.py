@@ -13,9 +13,9 @@ import time
 import pytest
 
 from grader.result import Verdict
-from tests.conftest import EXERCISES, notebook
 from tests.sandbox.support import FAST, RIGHT_ADD
 from tests.sandbox.support import grade_bounded as _grade
+from tests.support import EXERCISES, notebook
 
 pytestmark = pytest.mark.docker
 
