@@ -150,9 +150,11 @@ class Stack:
         self.web = self._spawn([*args, "--workers", str(workers)], "web.log")
         self.wait_until(lambda: self._healthy(), 30, "the web process did not come up")
 
-    def start_worker(self, concurrency: int = 2, name: str | None = None) -> subprocess.Popen:
+    def start_worker(self, concurrency: int | None = 2, name: str | None = None) -> subprocess.Popen:
+        """A Celery worker on queue ``cpu``; ``concurrency`` None leaves it to admission control."""
         name = name or f"w{len(self.workers)}-{uuid.uuid4().hex[:6]}@%h"
-        args = [PY, "-m", "celery", "-A", "course.config.celery:app", "worker", "-Q", "cpu", "-c", str(concurrency)]
+        args = [PY, "-m", "celery", "-A", "course.config.celery:app", "worker", "-Q", "cpu"]
+        args += ["-c", str(concurrency)] if concurrency else []
         args += ["--prefetch-multiplier", "1", "--without-mingle", "--without-gossip", "-n", name, "-l", "info"]
         self.spawned_workers += 1
         log = self.var / f"worker-{self.spawned_workers}.log"  # a restarted worker gets a log of its own

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.bundle import Bundle, content_files, load_bundle
+from grader.host_load import CpuStallClock
 from grader.normalize import prepare
 from grader.notebook import InvalidNotebook
 from grader.result import GradeResult, ReportError, Verdict, parse_cells, parse_tests
@@ -43,6 +44,9 @@ class EngineSettings:
     reap_interval_s: float = 60.0
     # The images of the other environments this worker grades in: name -> tag.
     environments: Mapping[str, str] = field(default_factory=dict)
+    # A grading that hit a time limit while the host's CPU stall (grader/host_load.py) was at least
+    # this share of its wall time is marked starved: graded again, not a verdict.
+    starved_stall: float = 0.6
 
     @classmethod
     def from_env(cls) -> EngineSettings:
@@ -65,6 +69,7 @@ class EngineSettings:
             image=os.environ.get("SANDBOX_IMAGE") or image_tag(DEFAULT_ENVIRONMENT, variant),
             gpu_devices=tuple(d.strip() for d in devices.split(",") if d.strip()),
             environments=others,
+            starved_stall=float(os.environ.get("SANDBOX_STARVED_STALL", "0.6")),
         )
 
     @property
@@ -165,11 +170,27 @@ def grade(
         preload_timeout_s=described.preload_timeout_s,
         codecs=described.codecs + bundle.codecs,
     )
+    clock = CpuStallClock.read()
     outcome = driver.run(job)
     result = assemble(bundle, outcome, time.monotonic() - started, device)
+    result = judge_host_load(result, CpuStallClock.read().stall_since(clock), settings.starved_stall)
     return dataclasses.replace(result, notebook_changes=list(prepared.changes)).with_environment(
         bundle.environment, image
     )
+
+
+def judge_host_load(result: GradeResult, stall: float | None, threshold: float) -> GradeResult:
+    """Record the host's CPU stall over the grading, and mark as starved a result whose time limits
+    fired while the host was oversubscribed: wall-clock limits then measure the machine."""
+    if stall is None:
+        return result
+    timings = result.timings | {"host_cpu_stall": round(stall, 3)}
+    hit_limit = (
+        result.verdict == Verdict.TIMEOUT
+        or any(t.status == "timeout" for t in result.tests)
+        or any(c.status == "timeout" for c in result.cells)
+    )
+    return dataclasses.replace(result, timings=timings, starved=hit_limit and stall >= threshold)
 
 
 def _device_for(bundle: Bundle, settings: EngineSettings) -> tuple[str, tuple[str, ...]]:

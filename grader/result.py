@@ -77,6 +77,9 @@ class GradeResult:
     image: str = ""
     # What was adjusted in the learner's notebook before it ran (grader/normalize.py), for them to see.
     notebook_changes: list[str] = field(default_factory=list)
+    # A time limit fired while the host was starved of CPU (grader/host_load.py): the timeout may be
+    # the machine's, not the learner's, so the platform grades it again instead of keeping it.
+    starved: bool = False
     # Facts for bundle authors (tests without a points marker, say); not part of the Result.
     authoring: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

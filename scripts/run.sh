@@ -33,7 +33,7 @@ say "starting web, worker and beat (logs in var/log/)"
   --access-logfile var/log/web-access.log >var/log/web.log 2>&1 &
 pids+=($!)
 # -l info: the worker's " ready." line, which the wait below looks for, is an info line.
-.venv/bin/celery -A course.config.celery:app worker -Q cpu,gpu -c 2 --prefetch-multiplier 1 \
+.venv/bin/celery -A course.config.celery:app worker -Q cpu,gpu --prefetch-multiplier 1 \
   -n "worker@%h" -l info >var/log/worker.log 2>&1 &
 pids+=($!)
 .venv/bin/celery -A course.config.celery:app beat -s var/celerybeat-schedule >var/log/beat.log 2>&1 &

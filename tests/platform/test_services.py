@@ -22,6 +22,7 @@ from course.submissions.services import (
     submission_grade,
     submission_record,
 )
+from grader.host_load import PSI_CPU
 from tests.platform.support import client_for, upload
 from tests.support import EXERCISES
 
@@ -218,3 +219,42 @@ def test_a_running_submission_requeued_keeps_its_place(curriculum, learner):
     assert requeue_stuck(now=later) == 1
     after = Submission.objects.get(id=submission.id)
     assert after.status == "queued" and after.queued_at == submission.queued_at
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(not PSI_CPU.exists(), reason="this kernel has no pressure stall information")
+def test_a_timeout_on_a_starved_host_is_graded_again_then_kept_with_a_note(
+    curriculum, learner, sandbox_settings, monkeypatch, settings, tmp_path
+):
+    import json
+    import shutil
+
+    from course.curriculum.services import exercise_publish
+    from course.submissions.services import STARVED_NOTE
+
+    # A bundle with a 2 s cell limit, and a notebook whose first cell outlasts it.
+    bundle = tmp_path / "numpy" / "slow-cells"
+    shutil.copytree(EXERCISES / "numpy" / "normalize-rows", bundle)
+    toml = (bundle / "exercise.toml").read_text().replace('"normalize-rows"', '"slow-cells"')
+    (bundle / "exercise.toml").write_text(toml.replace("timeout_s = 30", "timeout_s = 30\ncell_timeout_s = 2"))
+    exercise_publish(path=bundle)
+    notebook = json.loads(NUMPY_SOLUTION)
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": []}
+    notebook["cells"].insert(0, cell | {"source": "import time\ntime.sleep(5)"})
+    submission = Submission.objects.get(
+        id=upload(client_for(learner), "slow-cells", json.dumps(notebook).encode()).json()["id"]
+    )
+    monkeypatch.setenv("SANDBOX_IMAGE", sandbox_settings.image)
+    # Every stall counts as starvation here, so that the real reading of this quiet run decides it.
+    monkeypatch.setenv("SANDBOX_STARVED_STALL", "0")
+    settings.GRADING_STARVED_RETRIES = 1
+
+    with pytest.raises(InfrastructureError, match="starved host"):
+        submission_grade(submission_id=submission.id, worker="w")
+    submission.refresh_from_db()
+    assert (submission.status, submission.attempts) == ("queued", 1)  # back in the queue, nothing recorded
+
+    graded = submission_grade(submission_id=submission.id, worker="w")  # retries used up: the verdict stands
+    assert graded.status == "graded" and graded.attempts == 2
+    assert graded.result["starved"] is True and graded.result["output"].startswith(STARVED_NOTE)
+    assert "host_cpu_stall" in graded.result["timings"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from course.config.admission import grading_slots
 from course.config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[3]  # the repository root
@@ -144,6 +145,13 @@ CELERY_RESULT_BACKEND = None  # results live in the database, not in Redis
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Admission control: by default a worker runs as many gradings at once as its cores and memory hold
+# (course/config/admission.py); WORKER_CONCURRENCY (or celery's -c) overrides it.
+GRADING_SLOT_CPUS = env_float("GRADING_SLOT_CPUS", 1.0)
+GRADING_SLOT_MEMORY_MB = env_int("GRADING_SLOT_MEMORY_MB", 4096)
+CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 0) or grading_slots(
+    slot_cpus=GRADING_SLOT_CPUS, slot_memory_mb=GRADING_SLOT_MEMORY_MB
+)
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -158,6 +166,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADING_TASK_TIME_LIMIT
 GRADING_STUCK_AFTER_S = env_int("GRADING_STUCK_AFTER_S", GRADING_TASK_TIME_LIMIT_S + 60)
 GRADING_REQUEUE_EVERY_S = env_float("GRADING_REQUEUE_EVERY_S", 60.0)
 GRADING_MAX_ATTEMPTS = env_int("GRADING_MAX_ATTEMPTS", 3)
+# A grading whose time limit fired while the host was starved of CPU (SANDBOX_STARVED_STALL) is
+# graded again, up to this many times; then its verdict stands, with a note saying why it may not be
+# the learner's.
+GRADING_STARVED_RETRIES = env_int("GRADING_STARVED_RETRIES", 2)
 # Regrades running at once (one per exercise): a regrade is a burst that learners must not queue behind.
 REGRADES_IN_FLIGHT = env_int("REGRADES_IN_FLIGHT", 2)
 # A bundle upload still validating after this long lost its worker (a validation grades the reference

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import asdict
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 GRADE_SUBMISSION = "course.submissions.tasks.grade_submission"
 REGRADE_FAN_OUT = "course.submissions.tasks.regrade_fan_out"
 IN_FLIGHT = (Submission.Status.QUEUED, Submission.Status.RUNNING)
+
+
+STARVED_NOTE = (
+    "The grading machine was overloaded while your notebook ran, so this time limit may not be your "
+    "code's: submit again later."
+)
 
 
 class InfrastructureError(Exception):
@@ -197,6 +204,13 @@ def submission_grade(*, submission_id: int, worker: str) -> Submission | None:
     except (docker.errors.DockerException, requests.exceptions.ConnectionError, OSError) as exc:
         submission_release(submission=submission)
         raise InfrastructureError(f"could not grade submission {submission_id}: {exc}") from exc
+    if result.starved:
+        if submission.attempts <= settings.GRADING_STARVED_RETRIES:
+            # A time limit fired on a host too busy to give the notebook its CPU: the machine's fault.
+            submission_release(submission=submission)
+            stall = result.timings.get("host_cpu_stall", 0.0)
+            raise InfrastructureError(f"submission {submission_id} timed out on a starved host (CPU stall {stall:.0%})")
+        result = dataclasses.replace(result, output=f"{STARVED_NOTE} {result.output}".strip())
     return submission_record(submission=submission, result=result)
 
 
