@@ -21,9 +21,15 @@ CODECS_FILE = "codecs.json"  # the starter pack's [[codec]] declarations, as the
 
 
 def check(
-    notebook: Path, tests: Path, data: Path | None, *, package_root: Path, codecs: list[dict[str, Any]] | None = None
+    notebook: Path,
+    tests: Path,
+    data: Path | None,
+    *,
+    package_root: Path,
+    codecs: list[dict[str, Any]] | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Execute ``notebook`` and run the tests in ``tests``; returns the judge's report."""
+    """Execute ``notebook`` and run the tests in ``tests`` against ``device``; returns the judge's report."""
     from . import judge  # pytest: only where tests run, never where a starter pack is built
 
     with tempfile.TemporaryDirectory(prefix="course-check-") as tmp:
@@ -54,7 +60,7 @@ def check(
                         "ipc": str(ipc),
                         "tests": str(tests),
                         "notebook": str(notebook.resolve()),
-                        "device": "cpu",
+                        "device": device,
                         "kernel_wait_s": 620,
                         "judge_budget_s": 3600,
                         "test_timeout_s": 120,
