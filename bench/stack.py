@@ -140,9 +140,10 @@ class Stack:
         return found
 
     # --- processes --------------------------------------------------------------------------------
-    def _spawn(self, args: list[str], log: str) -> subprocess.Popen:
+    def _spawn(self, args: list[str], log: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         out = open(self.var / log, "ab")
-        return subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True)
+        env = self.env | (env or {})
+        return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True)
 
     def start_web(self, workers: int = 2) -> None:
         gunicorn = str(Path(PY).parent / "gunicorn")
@@ -150,15 +151,18 @@ class Stack:
         self.web = self._spawn([*args, "--workers", str(workers)], "web.log")
         self.wait_until(lambda: self._healthy(), 30, "the web process did not come up")
 
-    def start_worker(self, concurrency: int | None = 2, name: str | None = None) -> subprocess.Popen:
-        """A Celery worker on queue ``cpu``; ``concurrency`` None leaves it to admission control."""
+    def start_worker(
+        self, concurrency: int | None = 2, name: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
+        """A Celery worker on queue ``cpu`` (and ``env`` settings on top of the stack's); ``concurrency``
+        None leaves it to admission control."""
         name = name or f"w{len(self.workers)}-{uuid.uuid4().hex[:6]}@%h"
         args = [PY, "-m", "celery", "-A", "course.config.celery:app", "worker", "-Q", "cpu"]
         args += ["-c", str(concurrency)] if concurrency else []
         args += ["--prefetch-multiplier", "1", "--without-mingle", "--without-gossip", "-n", name, "-l", "info"]
         self.spawned_workers += 1
         log = self.var / f"worker-{self.spawned_workers}.log"  # a restarted worker gets a log of its own
-        worker = self._spawn(args, log.name)
+        worker = self._spawn(args, log.name, env)
         self.workers.append(worker)
         self.wait_until(lambda: b" ready." in log.read_bytes(), 60, "the worker did not start")
         return worker

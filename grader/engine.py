@@ -30,6 +30,10 @@ class EnvironmentUnavailable(RuntimeError):
     """The exercise's environment is not one this worker grades in, or its image is missing."""
 
 
+class WrongImage(RuntimeError):
+    """The image this worker has for an environment was built for another one."""
+
+
 DEFAULT_ENVIRONMENT = "base"
 
 
@@ -121,7 +125,7 @@ def grade(
     only a broken bundle (BundleError) or an unreachable Docker daemon raises. ``on_stage`` is
     called, from another thread, with "judging" when the notebook has run and the tests start.
     """
-    from sandbox import driver
+    from sandbox import driver, pool
 
     started = time.monotonic()
     bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
@@ -133,49 +137,70 @@ def grade(
         return GradeResult.failure(
             Verdict.INVALID_NOTEBOOK, f"Your notebook could not be read: {exc}.", max_score=bundle.points
         )
+    image = settings.images.get(bundle.environment, "")
     try:
-        device, device_ids = _device_for(bundle, settings)
-        image = settings.image_for(bundle.environment)
-        described = driver.environment_of(image)
+        job = sandbox_job(bundle, settings, json.dumps(prepared.notebook).encode(), on_stage=on_stage)
     except (GpuUnavailable, EnvironmentUnavailable) as exc:
         return GradeResult.failure(
             Verdict.INTERNAL_ERROR, f"Could not grade: {exc}.", max_score=bundle.points
         ).with_environment(bundle.environment, "")
+    except WrongImage as exc:
+        return GradeResult.failure(
+            Verdict.INTERNAL_ERROR, f"Could not grade: {exc}.", max_score=bundle.points
+        ).with_environment(bundle.environment, image)
     except driver.ImageMissing as exc:
         return GradeResult.failure(
             Verdict.INTERNAL_ERROR,
             f"Could not grade: the {bundle.environment!r} environment's image is not built on this grader ({exc}).",
             max_score=bundle.points,
         ).with_environment(bundle.environment, image)
+    device = job.device
+    _reap_now_and_then(settings)
+    sandboxes = pool.installed()
+    pair = sandboxes.take(job.shape, bundle.environment) if sandboxes is not None else None
+    clock = CpuStallClock.read()
+    try:
+        outcome = driver.run(job, pair)
+    finally:
+        if pair is not None and sandboxes is not None:
+            sandboxes.done(pair)
+    result = assemble(bundle, outcome, time.monotonic() - started, device)
+    result = judge_host_load(result, CpuStallClock.read().stall_since(clock), settings.starved_stall)
+    return dataclasses.replace(result, notebook_changes=list(prepared.changes)).with_environment(
+        bundle.environment, image
+    )
+
+
+def sandbox_job(
+    bundle: Bundle, settings: EngineSettings, notebook: bytes, *, on_stage: Callable[[str], None] | None = None
+) -> Any:
+    """The sandbox job that grades ``notebook`` (cleaned, as JSON) against ``bundle`` on this worker.
+
+    Raises GpuUnavailable, EnvironmentUnavailable, WrongImage or driver.ImageMissing when it cannot
+    be graded here. With an empty notebook, its ``shape`` is the pair a warm pool keeps for the bundle.
+    """
+    from sandbox import driver
+
+    device, device_ids = _device_for(bundle, settings)
+    image = settings.image_for(bundle.environment)
+    described = driver.environment_of(image)
     if described.name != bundle.environment:
         # A misconfigured SANDBOX_IMAGE_<NAME>: never grade in the wrong image.
-        return GradeResult.failure(
-            Verdict.INTERNAL_ERROR,
-            f"Could not grade: this grader's image for {bundle.environment!r} is the {described.name!r} environment.",
-            max_score=bundle.points,
-        ).with_environment(bundle.environment, image)
-    _reap_now_and_then(settings)
+        raise WrongImage(f"this grader's image for {bundle.environment!r} is the {described.name!r} environment")
     data = bundle.data_map()
     tests = {p.relative_to(bundle.path).as_posix(): p for p in content_files(bundle.tests_dir)}
-    job = driver.SandboxJob(
+    return driver.SandboxJob(
         image=image,
-        notebook=json.dumps(prepared.notebook).encode(),
+        notebook=notebook,
         kernel_files=data,
         judge_files=tests | {f"data/{name}": path for name, path in data.items()},
-        limits=limits,
+        limits=bundle.limits,
         device=device,
         gpu_device_ids=device_ids,
         on_stage=on_stage,
         preload=described.heavy_modules,
         preload_timeout_s=described.preload_timeout_s,
         codecs=described.codecs + bundle.codecs,
-    )
-    clock = CpuStallClock.read()
-    outcome = driver.run(job)
-    result = assemble(bundle, outcome, time.monotonic() - started, device)
-    result = judge_host_load(result, CpuStallClock.read().stall_since(clock), settings.starved_stall)
-    return dataclasses.replace(result, notebook_changes=list(prepared.changes)).with_environment(
-        bundle.environment, image
     )
 
 
@@ -295,24 +320,29 @@ def _verdict(outcome: Any, kernel: dict[str, Any], report: dict[str, Any], cells
 
 
 def _stage_timings(outcome: Any) -> dict[str, float]:
+    """Where the grading's time went. A warm pair (``warm`` 1) started and imported its environment
+    before the claim (``pair_age`` seconds before); a cold one did it on the grading's clock."""
     t = dict(outcome.timings)
     report = outcome.report or {}
     kernel = report.get("kernel") if isinstance(report.get("kernel"), dict) else {}
-    out = {k: round(t[k], 3) for k in ("container_start", "teardown") if k in t}
-    started_at = t.get("started_at")
+    out = {k: round(t[k], 3) for k in ("container_start", "deliver", "warm", "pair_age") if k in t}
     try:
-        if started_at and kernel.get("preload_started") and kernel.get("kernel_up"):
+        started_at, claimed_at = t.get("started_at"), t.get("claimed_at")
+        preloaded = kernel.get("kernel_up")
+        if "warm" not in t and started_at and kernel.get("preload_started") and preloaded:
             # Where the environment's heavy imports went (before the learner's clock started).
             out["kernel_start"] = round(float(kernel["preload_started"]) - started_at, 3)
-            out["preload"] = round(float(kernel["kernel_up"]) - float(kernel["preload_started"]), 3)
-        elif started_at and kernel.get("kernel_up"):
-            out["kernel_start"] = round(float(kernel["kernel_up"]) - started_at, 3)
-        if kernel.get("kernel_up") and kernel.get("notebook_done"):
-            out["notebook"] = round(float(kernel["notebook_done"]) - float(kernel["kernel_up"]), 3)
+            out["preload"] = round(float(preloaded) - float(kernel["preload_started"]), 3)
+        elif claimed_at and preloaded:
+            # A pair claimed before it was warm: the wait for the rest of its imports.
+            out["warming"] = round(max(0.0, float(preloaded) - claimed_at), 3)
+        learner_clock = kernel.get("job_at") or preloaded
+        if learner_clock and kernel.get("notebook_done"):
+            out["notebook"] = round(float(kernel["notebook_done"]) - float(learner_clock), 3)
         if report.get("kernel_ready_at") and report.get("tests_done_at"):
             out["judging"] = round(float(report["tests_done_at"]) - float(report["kernel_ready_at"]), 3)
-        if "judge_exit" in t and "container_start" in t:
-            out["in_containers"] = round(t["judge_exit"] - t["container_start"], 3)
+        if "judge_exit" in t:
+            out["in_containers"] = round(t["judge_exit"] - t.get("container_start", 0.0), 3)
     except (TypeError, ValueError, OverflowError):
         pass  # the kernel's timestamps are the learner's to break; timings are only informative
     return {k: v for k, v in out.items() if math.isfinite(v)}

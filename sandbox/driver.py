@@ -1,17 +1,21 @@
 """Host side of the sandbox: start the kernel and judge containers, wait, collect, clean up.
 
-One grading uses three volumes and two containers, all labelled with the grading's id and the
+One grading uses a pair: four volumes and two containers, all labelled with the pair's id and the
 process that owns them:
 
 - ``<id>-ipc``: a small tmpfs shared by both containers, holding the namespace socket;
+- ``<id>-status``: a small tmpfs the kernel driver's runner writes and the judge reads;
 - ``<id>-kin``: the notebook and data files, mounted into the kernel container only;
 - ``<id>-jin``: the tests and data files, mounted into the judge container only.
 
-Files are copied in with ``put_archive`` (so this works when the worker itself runs in a
-container with the Docker socket), owned by root so the unprivileged users cannot change them.
-Every object is removed in a ``finally``; what a killed worker leaves behind is removed by
-:func:`reap_stale`. While the judge runs, its stdout is followed for stage lines so that a caller
-can tell the learner when the notebook is done and the tests have started.
+A pair is started (:func:`start_pair`) before its grading is known, by a warm pool (pool.py) or
+by :func:`run` itself; it holds nothing of a grading until :func:`run` delivers one, and serves
+that one only. Files are copied in with ``put_archive`` (so this works when the worker itself runs
+in a container with the Docker socket), owned by root so the unprivileged users cannot change them.
+Every object is removed once the grading is done (in the background when both containers have
+exited); what a killed worker leaves behind is removed by :func:`reap_stale`. While the judge
+runs, its stdout is followed for stage lines so that a caller can tell the learner when the
+notebook is done and the tests have started.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import tarfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,7 @@ import docker
 import docker.errors
 from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 
-from grader.limits import Limits
+from grader.limits import MAX_LIMITS, Limits
 from sandbox.environment import DefinitionError, ImageEnvironment
 from sandbox.runtime.wire import Codec
 
@@ -49,6 +53,14 @@ RUNNER_UID = 1002
 REPORT_DIR = "out"
 REPORT_PATH = f"/bundle/{REPORT_DIR}/report.json"
 MAX_REPORT_BYTES = 8 << 20
+# Where each container finds its grading's settings, delivered after the claim (files of the
+# grading first): the kernel's input volume and the judge's, each written only by root.
+KERNEL_JOB = "/input/.grader-job.json"
+JUDGE_JOB = "/bundle/.grader-job.json"
+# Printed by both containers once their preload is done; they then wait for their job.
+WARM_MARK = "coursegrade-sandbox-warm"
+# How long a pair started for a job it already has waits for that job (it arrives at once).
+COLD_CLAIM_WAIT_S = 120.0
 # The stages the judge announces on stdout (``<nonce>!<stage>``), in order.
 STAGES = ("judging",)
 # Learners' notebooks and the libraries they use run headless and offline: plots render to
@@ -100,6 +112,58 @@ class SandboxJob:
     def host_deadline_s(self) -> float:
         """After this the host kills both containers: the limits' deadline plus both preloads."""
         return self.limits.host_deadline_s + 2 * self.preload_timeout_s
+
+    @property
+    def shape(self) -> PairShape:
+        """The pair of containers this job can be graded in."""
+        limits = self.limits
+        return PairShape(
+            image=self.image,
+            device=self.device,
+            gpu_device_ids=self.gpu_device_ids,
+            memory_mb=limits.memory_mb,
+            judge_memory_mb=limits.judge_memory_mb,
+            cpus=limits.cpus,
+            pids=limits.pids,
+            scratch_mb=limits.scratch_mb,
+            preload=self.preload,
+            preload_timeout_s=self.preload_timeout_s,
+        )
+
+
+@dataclass(frozen=True)
+class PairShape:
+    """What a pair of containers is created with, before any grading is known: the image, every
+    container limit and the environment's heavy modules. A pair serves any job of its shape; the
+    job's own settings (time limits, the tests, the nonce) arrive with the job."""
+
+    image: str
+    device: str = "cpu"
+    gpu_device_ids: tuple[str, ...] = ()
+    memory_mb: int = 2048
+    judge_memory_mb: int = 2048
+    cpus: float = 1.0
+    pids: int = 256
+    scratch_mb: int = 256
+    preload: tuple[str, ...] = ()
+    preload_timeout_s: float = 0.0
+
+
+@dataclass
+class Pair:
+    """A started kernel and judge container waiting for their one job (see :func:`start_pair`)."""
+
+    name: str
+    shape: PairShape
+    kernel: Any
+    judge: Any
+    started_at: float  # time.time() when both were started
+    started: float  # time.monotonic() of the same
+    warm: bool = False  # both containers have said they are ready (see :func:`is_warm`)
+
+    @property
+    def age_s(self) -> float:
+        return time.monotonic() - self.started
 
 
 @dataclass
@@ -170,8 +234,11 @@ def _labels(grading_id: str, deadline: float) -> dict[str, str]:
     }
 
 
-def _tar(files: dict[str, bytes | Path], writable_dir: tuple[str, int] | None = None) -> bytes:
-    """The files as a tar stream, root-owned and read-only to others; ``writable_dir`` is (name, owner uid)."""
+def _tar(
+    files: dict[str, bytes | Path], writable_dir: tuple[str, int] | None = None, last: tuple[str, bytes] | None = None
+) -> bytes:
+    """The files as a tar stream, root-owned and read-only to others; ``writable_dir`` is (name, owner uid),
+    ``last`` a file written after all the others."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         if writable_dir is not None:
@@ -179,7 +246,7 @@ def _tar(files: dict[str, bytes | Path], writable_dir: tuple[str, int] | None = 
             info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o700, writable_dir[1], writable_dir[1]
             tar.addfile(info)
         dirs: set[str] = set()
-        for name, content in sorted(files.items()):
+        for name, content in [*sorted(files.items()), *([last] if last else [])]:
             parts = Path(name).parts
             for i in range(1, len(parts)):
                 d = "/".join(parts[:i])
@@ -195,14 +262,14 @@ def _tar(files: dict[str, bytes | Path], writable_dir: tuple[str, int] | None = 
     return buf.getvalue()
 
 
-def _common(job: SandboxJob, labels: dict[str, str]) -> dict[str, Any]:
+def _common(shape: PairShape, labels: dict[str, str]) -> dict[str, Any]:
     return {
-        "image": job.image,
+        "image": shape.image,
         "network_mode": "none",
         "read_only": True,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
-        "nano_cpus": int(job.limits.cpus * 1e9),
+        "nano_cpus": int(shape.cpus * 1e9),
         "ulimits": [Ulimit(name="nofile", soft=1024, hard=1024), Ulimit(name="core", soft=0, hard=0)],
         "log_config": LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
         "labels": labels,
@@ -212,41 +279,40 @@ def _common(job: SandboxJob, labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _kernel_spec(job: SandboxJob, name: str, labels: dict[str, str]) -> dict[str, Any]:
-    limits = job.limits
-    threads = str(max(1, int(limits.cpus)))
-    spec = _common(job, labels) | {
+def _kernel_spec(shape: PairShape, name: str, labels: dict[str, str], claim_wait_s: float) -> dict[str, Any]:
+    threads = str(max(1, int(shape.cpus)))
+    spec = _common(shape, labels) | {
         "name": f"{name}-kernel",
         "command": ["python3", "-m", "sandbox_runtime.kernel"],
         # Root only to start the learner's kernel as KERNEL_UID and then become RUNNER_UID: these
         # two capabilities are all it has, and they are gone once it has (kernel.py).
         "user": "0:0",
         "cap_add": ["SETUID", "SETGID"],
-        "mem_limit": f"{limits.memory_mb}m",
-        "memswap_limit": f"{limits.memory_mb}m",
-        "pids_limit": limits.pids,
-        "tmpfs": {"/tmp": f"size={limits.scratch_mb}m,mode=1777,exec"},
+        "mem_limit": f"{shape.memory_mb}m",
+        "memswap_limit": f"{shape.memory_mb}m",
+        "pids_limit": shape.pids,
+        "tmpfs": {"/tmp": f"size={shape.scratch_mb}m,mode=1777,exec"},
         "mounts": [
             Mount("/input", f"{name}-kin", type="volume", read_only=False),
             Mount("/ipc", f"{name}-ipc", type="volume", no_copy=True),
             Mount("/status", f"{name}-status", type="volume", no_copy=True),
         ],
         "environment": {
+            # What the pair is started with; the grading's own settings come in KERNEL_JOB.
             "GRADER_KERNEL": json.dumps(
                 {
                     "status": "/status",
                     "learner_uid": KERNEL_UID,
                     "runner_uid": RUNNER_UID,
-                    "timeout_s": limits.timeout_s,
-                    "cell_timeout_s": limits.cell_timeout_s,
-                    # The kernel serves until the host's deadline at the latest; the host kills it sooner.
-                    "serve_s": job.host_deadline_s,
                     "ipc": "/ipc",
-                    "preload": list(job.preload),
-                    "preload_timeout_s": job.preload_timeout_s,
+                    "preload": list(shape.preload),
+                    "preload_timeout_s": shape.preload_timeout_s,
+                    "job": KERNEL_JOB,
+                    "claim_wait_s": claim_wait_s,
+                    "warm_mark": WARM_MARK,
                 }
             ),
-            "GRADER_DEVICE": job.device,
+            "GRADER_DEVICE": shape.device,
             "HOME": "/tmp/home",
             "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
             "IPYTHONDIR": "/tmp/ipython",
@@ -256,19 +322,18 @@ def _kernel_spec(job: SandboxJob, name: str, labels: dict[str, str]) -> dict[str
             **HEADLESS_ENV,
         },
     }
-    if job.gpu_device_ids:
-        spec["device_requests"] = [DeviceRequest(device_ids=list(job.gpu_device_ids), capabilities=[["gpu"]])]
+    if shape.gpu_device_ids:
+        spec["device_requests"] = [DeviceRequest(device_ids=list(shape.gpu_device_ids), capabilities=[["gpu"]])]
     return spec
 
 
-def _judge_spec(job: SandboxJob, name: str, labels: dict[str, str], nonce: str) -> dict[str, Any]:
-    limits = job.limits
-    return _common(job, labels) | {
+def _judge_spec(shape: PairShape, name: str, labels: dict[str, str], claim_wait_s: float) -> dict[str, Any]:
+    return _common(shape, labels) | {
         "name": f"{name}-judge",
         "command": ["python3", "-m", "sandbox_runtime.judge"],
         "user": f"{JUDGE_UID}:{JUDGE_UID}",
-        "mem_limit": f"{limits.judge_memory_mb}m",
-        "memswap_limit": f"{limits.judge_memory_mb}m",
+        "mem_limit": f"{shape.judge_memory_mb}m",
+        "memswap_limit": f"{shape.judge_memory_mb}m",
         "pids_limit": 64,
         "tmpfs": {"/tmp": "size=64m,mode=1777"},
         "mounts": [
@@ -277,23 +342,15 @@ def _judge_spec(job: SandboxJob, name: str, labels: dict[str, str], nonce: str) 
             Mount("/status", f"{name}-status", type="volume", no_copy=True, read_only=True),
         ],
         "environment": {
+            # What the pair is started with; the tests, the nonce and the limits come in JUDGE_JOB.
             "GRADER_JUDGE": json.dumps(
                 {
-                    "nonce": nonce,
                     "ipc": "/ipc",
                     "status": "/status",
-                    "tests": "/bundle/tests",
-                    "notebook": "/bundle/submission.ipynb",
-                    "report": REPORT_PATH,
-                    "device": job.device,
-                    # Counted from when the judge's own preload is done; the kernel's may take longer.
-                    "kernel_wait_s": limits.timeout_s + 20.0 + job.preload_timeout_s,
-                    "judge_budget_s": limits.judge_deadline_s + job.preload_timeout_s,
-                    "preload": list(job.preload),
-                    "codecs": [c.as_dict() for c in job.codecs],
-                    "test_timeout_s": limits.test_timeout_s,
-                    "max_message_bytes": limits.max_message_mb << 20,
-                    "max_output_chars": limits.max_output_chars,
+                    "preload": list(shape.preload),
+                    "job": JUDGE_JOB,
+                    "claim_wait_s": claim_wait_s,
+                    "warm_mark": WARM_MARK,
                 }
             ),
             "HOME": "/tmp",
@@ -303,16 +360,46 @@ def _judge_spec(job: SandboxJob, name: str, labels: dict[str, str], nonce: str) 
     }
 
 
-def run(job: SandboxJob) -> SandboxOutcome:
-    """Grade ``job`` in two fresh containers and return what the judge reported."""
+def _kernel_job(job: SandboxJob) -> dict[str, Any]:
+    """The grading's settings for the kernel driver, delivered after the claim."""
+    return {
+        "timeout_s": job.limits.timeout_s,
+        "cell_timeout_s": job.limits.cell_timeout_s,
+        # The kernel serves until the host's deadline at the latest; the host kills it sooner.
+        "serve_s": job.host_deadline_s,
+    }
+
+
+def _judge_job(job: SandboxJob, nonce: str) -> dict[str, Any]:
+    """The grading's settings for the judge, delivered after the claim with the tests."""
+    limits = job.limits
+    return {
+        "nonce": nonce,
+        "tests": "/bundle/tests",
+        "notebook": "/bundle/submission.ipynb",
+        "report": REPORT_PATH,
+        "device": job.device,
+        # Counted from the job's arrival; the kernel may still be importing the environment.
+        "kernel_wait_s": limits.timeout_s + 20.0 + job.preload_timeout_s,
+        "judge_budget_s": limits.judge_deadline_s + job.preload_timeout_s,
+        "codecs": [c.as_dict() for c in job.codecs],
+        "test_timeout_s": limits.test_timeout_s,
+        "max_message_bytes": limits.max_message_mb << 20,
+        "max_output_chars": limits.max_output_chars,
+    }
+
+
+def start_pair(shape: PairShape, *, claim_wait_s: float = COLD_CLAIM_WAIT_S) -> Pair:
+    """Create and start a kernel and a judge container of ``shape``, with their volumes.
+
+    Both import the environment's heavy modules, say so on stdout (:func:`is_warm`) and wait, at
+    most ``claim_wait_s``, for the one job :func:`run` delivers; then they exit. Nothing of a
+    grading is in them yet: no notebook, no tests, no nonce.
+    """
     client = docker_client()
-    outcome = SandboxOutcome()
     name = f"cg-{secrets.token_hex(6)}"
-    nonce = secrets.token_hex(16)
-    t0 = time.monotonic()
-    labels = _labels(name, time.time() + job.host_deadline_s + 60)
-    containers: list[Any] = []
-    follower: threading.Thread | None = None
+    longest = claim_wait_s + MAX_LIMITS.host_deadline_s + 2 * shape.preload_timeout_s
+    labels = _labels(name, time.time() + longest + 60)
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             # The learner's socket folder, and the status folder only the kernel driver's runner writes.
@@ -320,46 +407,158 @@ def run(job: SandboxJob) -> SandboxOutcome:
             _tmpfs_volume(client, f"{name}-status", RUNNER_UID, "size=8m,mode=0755", labels)
             for suffix in ("kin", "jin"):
                 client.volumes.create(f"{name}-{suffix}", labels=labels)
-            kernel_files: dict[str, bytes | Path] = {"submission.ipynb": job.notebook, **job.kernel_files}
-            kernel_f = pool.submit(_create, client, _kernel_spec(job, name, labels), "/input", kernel_files)
-            # The judge gets the notebook too: a hidden test shows a learner's frame only if it is a
-            # line of what they submitted, checked against this copy.
-            judge_files: dict[str, bytes | Path] = {**job.judge_files, "submission.ipynb": job.notebook}
+            kernel_f = pool.submit(client.containers.create, **_kernel_spec(shape, name, labels, claim_wait_s))
             judge_f = pool.submit(
-                _create,
-                client,
-                _judge_spec(job, name, labels, nonce),
-                "/bundle",
-                judge_files,
-                (REPORT_DIR, JUDGE_UID),
+                _create, client, _judge_spec(shape, name, labels, claim_wait_s), "/bundle", {}, (REPORT_DIR, JUDGE_UID)
             )
             kernel, judge = kernel_f.result(), judge_f.result()
-            containers = [kernel, judge]
-            outcome.timings["create"] = time.monotonic() - t0
-            t_start = time.monotonic()
-            list(pool.map(lambda c: c.start(), containers))
-            outcome.timings["container_start"] = time.monotonic() - t0
-            outcome.timings["started_at"] = started_at = time.time()
+            list(pool.map(lambda c: c.start(), (kernel, judge)))
+    except BaseException:
+        remove(client, name)
+        raise
+    return Pair(name=name, shape=shape, kernel=kernel, judge=judge, started_at=time.time(), started=time.monotonic())
+
+
+def is_warm(pair: Pair) -> bool | None:
+    """True once both containers have imported what they preload; None if one of them has exited."""
+    if pair.warm:
+        return True
+    mark = WARM_MARK.encode()
+    try:
+        for container in (pair.kernel, pair.judge):
+            if mark not in container.logs(stdout=True, stderr=False, tail=50):
+                container.reload()
+                return None if container.status != "running" else False
+    except docker.errors.NotFound:
+        return None
+    pair.warm = True
+    return True
+
+
+def pair_memory_mb(pair: Pair) -> float | None:
+    """The memory both containers of a pair hold now (page cache excluded), as the daemon reports it."""
+    total = 0.0
+    try:
+        for container in (pair.kernel, pair.judge):
+            stats = container.client.api.stats(container.id, stream=False, one_shot=True)
+            memory = stats.get("memory_stats") or {}
+            detail = memory.get("stats") or {}
+            cache = detail.get("inactive_file", detail.get("total_inactive_file", detail.get("cache", 0)))
+            total += (memory.get("usage", 0) - cache) / (1 << 20)
+    except (docker.errors.APIError, TypeError, ValueError):
+        return None
+    return round(total, 1) if total > 0 else None
+
+
+def run(job: SandboxJob, pair: Pair | None = None) -> SandboxOutcome:
+    """Grade ``job`` in ``pair`` (of ``job.shape``; a pair is started for it when None) and return
+    what the judge reported. The pair serves this job only: it is removed afterwards."""
+    client = docker_client()
+    outcome = SandboxOutcome()
+    nonce = secrets.token_hex(16)
+    t0 = time.monotonic()
+    follower: threading.Thread | None = None
+    if pair is None:
+        pair = start_pair(job.shape)
+        outcome.timings["container_start"] = time.monotonic() - t0
+    elif pair.shape != job.shape:
+        remove(client, pair.name)
+        raise ValueError(f"a pair of {pair.shape} cannot grade a job of {job.shape}")
+    else:
+        outcome.timings["warm"] = 1.0
+        outcome.timings["pair_age"] = pair.age_s
+    outcome.timings["started_at"] = pair.started_at
+    try:
+        outcome.timings["claimed_at"] = time.time()
+        t_claim = time.monotonic()
+        _deliver(pair, job, nonce)
+        outcome.timings["deliver"] = time.monotonic() - t_claim
         if job.on_stage is not None:
             follower = threading.Thread(
-                target=_follow_stages, args=(client, judge.id, nonce, job.on_stage), name=f"{name}-stages", daemon=True
+                target=_follow_stages,
+                args=(client, pair.judge.id, nonce, job.on_stage),
+                name=f"{pair.name}-stages",
+                daemon=True,
             )
             follower.start()
-        _wait(judge, job.host_deadline_s - (time.monotonic() - t_start), outcome)
+        _wait(pair.judge, job.host_deadline_s - (time.monotonic() - t_claim), outcome)
         outcome.timings["judge_exit"] = time.monotonic() - t0
-        ooms = _oom_events(client, started_at, [kernel.id, judge.id])
-        outcome.kernel_oom, outcome.judge_oom = kernel.id in ooms, judge.id in ooms
+        ooms = _oom_events(client, pair.started_at, [pair.kernel.id, pair.judge.id])
+        outcome.kernel_oom, outcome.judge_oom = pair.kernel.id in ooms, pair.judge.id in ooms
         if not outcome.timed_out:
-            outcome.report = _read_report(judge, nonce)
+            outcome.report = _read_report(pair.judge, nonce)
             if outcome.report is None:
-                outcome.judge_stderr = judge.logs(stdout=False, stderr=True, tail=40).decode("utf-8", "replace")[-4000:]
+                logs = pair.judge.logs(stdout=False, stderr=True, tail=40)
+                outcome.judge_stderr = logs.decode("utf-8", "replace")[-4000:]
+    except BaseException:
+        remove(client, pair.name)
+        raise
+    else:
+        if outcome.timed_out:
+            remove(client, pair.name)  # the containers still run: stop them now
+        else:
+            remove_later(pair.name)  # both have exited: nothing of the grading waits on this
     finally:
-        t_teardown = time.monotonic()
-        remove(client, name)
         if follower is not None:
-            follower.join(timeout=5)  # the removed container's log stream has ended
-        outcome.timings["teardown"] = time.monotonic() - t_teardown
+            follower.join(timeout=5)  # the judge has exited or been removed: its log stream has ended
     return outcome
+
+
+def _deliver(pair: Pair, job: SandboxJob, nonce: str) -> None:
+    """Copy the grading into the started pair: files first, then the job file the containers wait for."""
+    kernel_files: dict[str, bytes | Path] = {"submission.ipynb": job.notebook, **job.kernel_files}
+    # The judge gets the notebook too: a hidden test shows a learner's frame only if it is a line
+    # of what they submitted, checked against this copy.
+    judge_files: dict[str, bytes | Path] = {**job.judge_files, "submission.ipynb": job.notebook}
+    deliveries = [
+        (pair.kernel, "/input", kernel_files, KERNEL_JOB, _kernel_job(job)),
+        (pair.judge, "/bundle", judge_files, JUDGE_JOB, _judge_job(job, nonce)),
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda delivery: _put_job(*delivery), deliveries))
+
+
+def _put_job(
+    container: Any, target: str, files: dict[str, bytes | Path], job_path: str, config: dict[str, Any]
+) -> None:
+    """One archive, the job file its last member: extracted in order, so once it is there the files are too."""
+    folder, _, name = job_path.rpartition("/")
+    if folder != target:
+        raise ValueError(f"the job file {job_path} must be in {target}")
+    if not container.put_archive(target, _tar(files, last=(name, json.dumps(config).encode()))):
+        raise RuntimeError(f"could not copy the grading into {container.name}")
+
+
+_removals: tuple[int, ThreadPoolExecutor] | None = None
+_pending_removals: set[Future[int]] = set()
+_removals_lock = threading.Lock()
+
+
+def remove_later(grading_id: str) -> None:
+    """Remove a grading's objects in the background (see :func:`wait_removals`)."""
+    global _removals
+    with _removals_lock:
+        if _removals is None or _removals[0] != os.getpid():  # a forked worker process starts its own
+            _removals = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="sandbox-removal"))
+            _pending_removals.clear()
+        future = _removals[1].submit(_remove_logged, grading_id)
+        _pending_removals.add(future)
+    future.add_done_callback(_pending_removals.discard)
+
+
+def wait_removals(timeout: float = 120.0) -> None:
+    """Wait until the background removals started so far are done (tests; the interpreter's exit waits too)."""
+    with _removals_lock:
+        pending = list(_pending_removals)
+    wait(pending, timeout=timeout)
+
+
+def _remove_logged(grading_id: str) -> int:
+    try:
+        return remove(docker_client(), grading_id)
+    except Exception:  # the reaper removes it later: its owner is this live process, or gone
+        log.exception("could not remove sandbox %s", grading_id)
+        return 0
 
 
 def _follow_stages(client: docker.DockerClient, judge_id: str, nonce: str, on_stage: Callable[[str], None]) -> None:
@@ -463,8 +662,9 @@ def remove(client: docker.DockerClient, grading_id: str) -> int:
     removed = 0
     # sparse: no inspection of each, which fails for one that another reaper removes meanwhile.
     found = client.containers.list(all=True, filters={"label": f"{LABEL}.id={grading_id}"}, sparse=True)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        removed += sum(pool.map(_remove_container, found))
+    # One after the other: this also runs in removal threads while the interpreter exits, when no
+    # new thread may start.
+    removed += sum(_remove_container(container) for container in found)
     for volume in client.volumes.list(filters={"label": f"{LABEL}.id={grading_id}"}):
         removed += _remove_volume(volume)
     return removed

@@ -436,7 +436,11 @@ def build(
     earlier = previous_images(client, name, variant, tag)
     if check is not None and earlier:
         log(f"{name}: rebuilt (earlier: {', '.join(earlier)}); checking the exercises that use it")
-        if not check(candidate):
+        accepted = check(candidate)
+        from sandbox.driver import wait_removals
+
+        wait_removals()  # the check's sandboxes use the candidate image until they are gone
+        if not accepted:
             raise ImageRejected(
                 f"{candidate} was not tagged {tag}: exercises of {name!r} no longer pass with it "
                 "(graders keep the earlier image; fix the exercises or pins, or accept the drift)"

@@ -59,3 +59,17 @@ def write_bundle(
         (path / "data" / name).parent.mkdir(parents=True, exist_ok=True)
         (path / "data" / name).write_bytes(content)
     return path
+
+
+def wait_for(check, timeout: float, message: str, every: float = 0.1):
+    """Poll ``check`` until it returns something true (returned), or fail with ``message`` after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} (after {timeout:.0f} s)")
+        time.sleep(every)

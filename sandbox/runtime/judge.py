@@ -1,8 +1,11 @@
 """Entry point of the judge container: run the bundle's tests against the learner's kernel.
 
-Trusted. Reads its settings from GRADER_JUDGE (JSON), the tests from /bundle (read-only to it),
-and talks to the kernel only through the socket in /ipc. Its original stdout carries only lines
-that start with a per-run nonce: ``<nonce>!judging`` once the notebook has run and the tests
+Trusted. Started before its grading is known (a warm sandbox, claim.py): it imports pytest and the
+environment's heavy modules, then waits for its job. Reads what every grading shares from
+GRADER_JUDGE (JSON) and the grading's settings (the nonce among them) from the job file, which
+arrives after the tests in /bundle (read-only to it),
+and talks to the kernel only through the socket in /ipc. Its original stdout carries the warm
+mark, then only lines that start with a per-run nonce: ``<nonce>!judging`` once the notebook has run and the tests
 start on it (the host follows this for the learner's live status). The report goes to a file in a
 folder of the judge's own volume (``<nonce>{report JSON}``), which the host copies out after the
 judge exits. Everything pytest prints goes to stderr.
@@ -27,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from . import wire
+from . import claim, wire
 from .feedback import HIDDEN_CHECK, HintSource, NotebookSource, judge_error, learner_error
 from .student import (
     HELPERS_DIR,
@@ -117,13 +120,7 @@ class GradingPlugin:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collected_at = time.time()
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            # Pay first-use costs now, while the notebook is still running: tensors come back as
-            # safetensors, and the first assert_close imports torch.distributed (about 0.4 s).
-            import safetensors.torch  # noqa: F401
-
-            torch.testing.assert_close(torch.zeros(1), torch.zeros(1))
+        _pay_first_use_costs()  # while the notebook is still running (a warm judge has already)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -258,7 +255,7 @@ class GradingPlugin:
     def report(self) -> dict[str, Any]:
         kernel = {
             k: self.kernel_report.get(k)
-            for k in ("status", "serving", "started", "preload_started", "kernel_up", "notebook_done")
+            for k in ("status", "serving", "started", "preload_started", "kernel_up", "job_at", "notebook_done")
         }
         kernel["cells"] = _bounded_cells(self.kernel_report.get("cells"))
         return {
@@ -419,7 +416,14 @@ def run_tests(config: dict[str, Any], announce: Callable[[str], None] | None = N
     sys.path.insert(0, str(test_root))
     plugin = GradingPlugin(config, test_root, announce)
     _active = plugin
-    args = [
+    code = pytest.main(_pytest_args(test_root), plugins=[plugin, sys.modules[__name__]])
+    report = plugin.report()
+    report["exit_code"] = int(code)
+    return report
+
+
+def _pytest_args(test_root: Path) -> list[str]:
+    return [
         str(test_root),
         "--assert=plain",
         "-p", "no:cacheprovider",
@@ -430,14 +434,34 @@ def run_tests(config: dict[str, Any], announce: Callable[[str], None] | None = N
         "-o", "python_files=test_*.py",
         "--import-mode=importlib",
     ]  # fmt: skip
-    code = pytest.main(args, plugins=[plugin, sys.modules[__name__]])
-    report = plugin.report()
-    report["exit_code"] = int(code)
-    return report
+
+
+def _pay_first_use_costs() -> None:
+    """Tensors come back as safetensors, and the first assert_close imports torch.distributed (about 0.4 s)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        import safetensors.torch  # noqa: F401
+
+        torch.testing.assert_close(torch.zeros(1), torch.zeros(1))
+
+
+def _warm_pytest() -> None:
+    """Run pytest once on no tests: its plugins and their modules load now, not on the grading's time."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as empty, contextlib.redirect_stdout(sys.stderr):
+        pytest.main(_pytest_args(Path(empty)))
 
 
 def main() -> None:
-    config = json.loads(os.environ["GRADER_JUDGE"])
+    started = json.loads(os.environ["GRADER_JUDGE"])
+    _preload(started.get("preload") or [])
+    _warm_pytest()
+    _pay_first_use_costs()
+    claim.announce_warm(started)
+    config = claim.wait_for_job(started)
+    if config is None:
+        os._exit(0)  # nobody claimed this sandbox in time
     nonce = config["nonce"]
     result_fd = os.dup(1)
     os.dup2(2, 1)  # pytest's own output must never be mistaken for a stage line

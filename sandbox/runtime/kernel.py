@@ -6,8 +6,10 @@ and starts the learner's IPython kernel as the learner user, then becomes the ru
 capabilities gone, no-new-privileges set by the host) for the rest: it drives the cells, times
 them, and writes ``ready`` (the cell report) into the status folder, which only the runner may
 write. The learner's code can neither write there, nor signal or trace the driver. The kernel's
-own namespace server listens on ``kernel.sock`` in the IPC folder. Settings come from the
-GRADER_KERNEL environment variable (JSON), the notebook and data files from /input.
+own namespace server listens on ``kernel.sock`` in the IPC folder. The container is started
+before its grading is known (a warm sandbox, claim.py): GRADER_KERNEL (JSON) holds what every
+grading of the environment shares, the job file the grading's own settings; the notebook and data
+files arrive in /input just before the job file, and the learner's clock starts when it has come.
 
 Where cell outcomes come from the kernel's replies they remain the learner's claims; the
 timings, whether each cell finished and whether the notebook finished are the driver's.
@@ -19,12 +21,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
 import time
 from typing import Any
+
+from . import claim
 
 INPUT = "/input"
 WORK = "/tmp/work"
@@ -61,19 +64,21 @@ __grader_cap(__grader_sys.stdout)
 __grader_cap(__grader_sys.stderr)
 del __grader_cap, __grader_sys
 """
+# The data files beside the notebook, copied by the learner's own kernel (so they are the
+# learner's), without the notebook and the job file; a statement, so nothing is displayed.
+_COPY_INPUT_CELL = """if True:
+    __import__('shutil').copytree({source!r}, {work!r}, dirs_exist_ok=True,
+        ignore=__import__('shutil').ignore_patterns(*{skip!r}))
+"""
 _SERVE_CELL = "__import__('sandbox_runtime.kernel_server', fromlist=['serve']).serve(get_ipython().user_ns, {path!r})"
 
 
-def _copy_input(source: str, work: str, learner: dict[str, Any]) -> None:
-    """The data files beside the notebook, owned by the learner (copied as the learner), without the notebook."""
+def _make_work(work: str, learner: dict[str, Any]) -> None:
+    """The learner's working folder (the kernel's cwd), owned by the learner."""
     if not learner:
-        shutil.copytree(source, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(NOTEBOOK))
+        os.makedirs(work, exist_ok=True)
         return
-    script = (
-        "import shutil, sys; "
-        "shutil.copytree(*sys.argv[1:3], dirs_exist_ok=True, ignore=shutil.ignore_patterns(sys.argv[3]))"
-    )
-    subprocess.run([sys.executable, "-c", script, source, work, NOTEBOOK], check=True, cwd="/", **learner)
+    subprocess.run(["mkdir", "-p", work], check=True, cwd="/", **learner)
 
 
 def _become(uid: int) -> None:
@@ -145,16 +150,16 @@ def run(config: dict[str, Any]) -> None:
     source, work = config.get("input", INPUT), config.get("work", WORK)
     separate = os.geteuid() == 0 and isinstance(config.get("learner_uid"), int)
     learner = {"user": config["learner_uid"], "group": config["learner_uid"], "extra_groups": []} if separate else {}
-    _copy_input(source, work, learner)
+    _make_work(work, learner)
     os.chdir(work)
 
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
-    nb = nbformat.read(config.get("notebook", os.path.join(source, NOTEBOOK)), as_version=4)
     separation = {"kernel_manager_class": _learner_kernel_manager()} if separate else {}
     client = _client_class()(
-        nb,
+        # The learner's notebook replaces this once the job has come.
+        nbformat.v4.new_notebook(),
         kernel_name="python3",
         allow_errors=True,
         # On a timeout nbclient interrupts the kernel and hands back this reply, keeping its
@@ -171,7 +176,6 @@ def run(config: dict[str, Any]) -> None:
     traceback_budget = TRACEBACKS_TOTAL_CHARS
     # IPython names cells by execution count ("Cell In[3]"); the report names them by index.
     count_to_index: dict[int, int] = {}
-    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     status = "ok"
     report: dict[str, Any] = {"started": t_start}
     with client.setup_kernel(**learner):
@@ -182,9 +186,21 @@ def run(config: dict[str, Any]) -> None:
         _run_hidden(client, "__import__('sandbox_runtime.headless', fromlist=['install']).install()", 30)
         report["preload_started"] = time.time()
         _preload(client, config.get("preload") or [], float(config.get("preload_timeout_s") or 0))
+        report["kernel_up"] = time.time()
+        claim.announce_warm(config)
+        job = claim.wait_for_job(config)
+        if job is None:
+            return  # nobody claimed this sandbox in time
+        config = job
+        report["job_at"] = time.time()
+        skip = [NOTEBOOK, os.path.basename(config.get("job") or NOTEBOOK)]
+        if _failed(_run_hidden(client, _COPY_INPUT_CELL.format(source=source, work=work, skip=skip), 60)):
+            raise RuntimeError("could not copy the exercise's files beside the notebook")
+        nb = nbformat.read(config.get("notebook", os.path.join(source, NOTEBOOK)), as_version=4)
+        client.nb = nb
+        code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         # The learner's clock starts here: the environment's heavy imports are already paid for.
         deadline = time.monotonic() + float(config["timeout_s"])
-        report["kernel_up"] = time.time()
         for position, (index, cell) in enumerate(code):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or status in ("crashed", "stuck"):
@@ -329,7 +345,11 @@ def _start_server(client: Any, ipc: str) -> bool:
         cell = _run_hidden(client, _SERVE_CELL.format(path=os.path.join(ipc, "kernel.sock")), 30)
     except DeadKernelError:
         return False
-    return not _timed_out(cell) and not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+    return not _timed_out(cell) and not _failed(cell)
+
+
+def _failed(cell: Any) -> bool:
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
 
 
 def _write_ready(status_dir: str, report: dict[str, Any]) -> None:

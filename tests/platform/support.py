@@ -67,6 +67,9 @@ class Worker:
             REDIS_URL=settings.REDIS_URL,
             MEDIA_ROOT=str(settings.MEDIA_ROOT),
             PYTHONPATH=str(ROOT),
+            # Warm sandboxes of the base environment only: an mi pair imports TransformerLens, which
+            # no platform test grades, for half a minute of both cores.
+            SANDBOX_WARM_PAIRS=os.environ.get("SANDBOX_WARM_PAIRS", "base=1"),
         )
         self.proc: subprocess.Popen | None = None
         self.log = Path(settings.MEDIA_ROOT).parent / f"worker-{time.time_ns()}.log"

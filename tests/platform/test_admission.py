@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from course.config.admission import grading_slots, total_memory_mb, usable_cpus
+from course.config.admission import grading_slots, total_memory_mb, usable_cpus, warm_sandboxes_memory_mb
 
 
 def test_the_smaller_of_cores_and_memory_and_at_least_one():
@@ -25,3 +25,11 @@ def test_this_host_is_read_and_the_worker_setting_follows(settings):
     from course.config.celery import app
 
     assert app.conf.worker_concurrency == expected
+
+
+def test_warm_sandboxes_count_against_a_slots_memory(monkeypatch):
+    monkeypatch.setenv("SANDBOX_WARM_PAIRS", "1")
+    monkeypatch.setenv("SANDBOX_WARM_MEMORY_MB", "2048")
+    assert warm_sandboxes_memory_mb() == 2048
+    monkeypatch.setenv("SANDBOX_WARM_PAIRS", "0")
+    assert warm_sandboxes_memory_mb() == 0

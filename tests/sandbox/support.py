@@ -9,7 +9,7 @@ from pathlib import Path
 
 from grader.engine import grade
 from sandbox import environment
-from sandbox.driver import gradings_of, owner_label
+from sandbox.driver import gradings_of, owner_label, wait_removals
 
 
 def copy_environments(tmp_path: Path) -> Path:
@@ -47,6 +47,7 @@ def no_leftovers() -> bool:
     Only this process's: a worker or another checkout's tests may be grading on the same engine,
     and their objects are theirs to remove (what a dead process left, reap_stale removes).
     """
+    wait_removals()  # a grading's pair is removed in the background once the grading is done
     return not gradings_of(owner_label())
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from grader.engine import grade
 from grader.result import Verdict
-from sandbox.driver import LABEL, RUNNER_UID, gradings_of, owner_label, reap_stale, remove
+from sandbox.driver import LABEL, RUNNER_UID, gradings_of, owner_label, reap_stale, remove, wait_removals
 from tests.sandbox.support import ADD_TEST, FAST, RIGHT_ADD, grade_bounded, no_leftovers
 from tests.support import ROOT, notebook
 
@@ -81,6 +81,7 @@ def test_fifty_gradings_some_killed_leave_nothing_behind(make_bundle, sandbox_se
     # counted, whatever else grades on this Docker engine meanwhile.
     owners = [owner_label()]
     reap_stale()
+    wait_removals()  # earlier tests' gradings, removed in the background
     assert gradings_of(*owners) == set()
     bundle = make_bundle("def test_add(student):\n    assert student.add(2, 3) == 5\n")
     quick = notebook("def add(a, b):\n    return a + b")
@@ -113,6 +114,7 @@ def test_fifty_gradings_some_killed_leave_nothing_behind(make_bundle, sandbox_se
     assert codes.count(-signal.SIGKILL) == 10
     assert len(owners) == 21
     # A terminated grading cleans up after itself; only SIGKILLed ones can leave anything.
+    wait_removals()  # this process's own, removed in the background once graded
     left = gradings_of(*owners)
     assert len(left) <= 10
     assert reap_stale() >= 0
@@ -128,6 +130,7 @@ def test_reaper_spares_live_gradings(make_bundle, sandbox_settings):
         reap_stale()  # the grading's owner (this process) is alive and within its deadline
         result = future.result()
     assert result.score == 1.0
+    wait_removals()
     assert gradings_of(owner_label()) == set()
 
 

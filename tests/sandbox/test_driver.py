@@ -1,5 +1,6 @@
 """How the containers are asked for, without starting them: limits, mounts, GPU device requests."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -7,16 +8,21 @@ import pytest
 from grader.bundle import load_bundle
 from grader.engine import EngineSettings, GpuUnavailable, _device_for
 from grader.limits import DEFAULT_LIMITS
-from sandbox.driver import SandboxJob, _judge_spec, _kernel_spec
+from sandbox.driver import JUDGE_JOB, KERNEL_JOB, SandboxJob, _judge_job, _judge_spec, _kernel_job, _kernel_spec
 from tests.support import write_bundle
 
 
 def _job(**kwargs):
-    return SandboxJob(image="img", notebook=b"{}", kernel_files={}, judge_files={}, limits=DEFAULT_LIMITS, **kwargs)
+    kwargs.setdefault("limits", DEFAULT_LIMITS)
+    return SandboxJob(image="img", notebook=b"{}", kernel_files={}, judge_files={}, **kwargs)
+
+
+def _env(spec, name):
+    return json.loads(spec["environment"][name])
 
 
 def test_kernel_spec_applies_every_limit():
-    spec = _kernel_spec(_job(), "cg-x", {"l": "1"})
+    spec = _kernel_spec(_job().shape, "cg-x", {"l": "1"}, 60)
     assert spec["network_mode"] == "none" and spec["read_only"] is True
     assert spec["cap_drop"] == ["ALL"] and spec["security_opt"] == ["no-new-privileges"]
     # Root only to start the learner's kernel as the learner and then become the runner for good.
@@ -30,7 +36,7 @@ def test_kernel_spec_applies_every_limit():
 
 
 def test_judge_never_gets_the_gpu_or_the_kernels_input():
-    spec = _judge_spec(_job(gpu_device_ids=("0",), device="cuda"), "cg-x", {}, "nonce")
+    spec = _judge_spec(_job(gpu_device_ids=("0",), device="cuda").shape, "cg-x", {}, 60)
     assert "device_requests" not in spec
     assert {m["Target"] for m in spec["mounts"]} == {"/bundle", "/ipc", "/status"}
     assert all(m["ReadOnly"] for m in spec["mounts"] if m["Target"] in ("/ipc", "/status"))
@@ -38,10 +44,31 @@ def test_judge_never_gets_the_gpu_or_the_kernels_input():
 
 
 def test_gpu_devices_go_to_the_kernel_by_device_request():
-    spec = _kernel_spec(_job(gpu_device_ids=("0", "1"), device="cuda"), "cg-x", {})
+    spec = _kernel_spec(_job(gpu_device_ids=("0", "1"), device="cuda").shape, "cg-x", {}, 60)
     (request,) = spec["device_requests"]
     assert request["DeviceIDs"] == ["0", "1"] and request["Capabilities"] == [["gpu"]]
     assert spec["environment"]["GRADER_DEVICE"] == "cuda"
+
+
+def test_a_pair_is_started_with_nothing_of_its_grading():
+    """Warm pairs are started before their grading: what they are created with is the same for every
+    grading of their shape, and the grading's settings (the nonce among them) come with the job."""
+    job = _job(limits=DEFAULT_LIMITS.override({"timeout_s": 7, "test_timeout_s": 3}))
+    kernel, judge = (
+        _env(_kernel_spec(job.shape, "cg-x", {}, 60), "GRADER_KERNEL"),
+        _env(_judge_spec(job.shape, "cg-x", {}, 60), "GRADER_JUDGE"),
+    )
+    assert kernel["job"] == KERNEL_JOB and judge["job"] == JUDGE_JOB and kernel["claim_wait_s"] == 60
+    assert not {"timeout_s", "cell_timeout_s", "serve_s"} & kernel.keys()
+    assert not {"nonce", "tests", "codecs", "test_timeout_s", "kernel_wait_s"} & judge.keys()
+    assert _kernel_job(job)["timeout_s"] == 7
+    assert _judge_job(job, "n0nce")["nonce"] == "n0nce" and _judge_job(job, "n")["test_timeout_s"] == 3
+    assert job.shape == _job().shape  # time limits are not part of the shape: one warm pair serves both
+
+
+def test_container_limits_are_part_of_the_shape():
+    assert _job(limits=DEFAULT_LIMITS.override({"memory_mb": 3072})).shape != _job().shape
+    assert _job(device="cuda", gpu_device_ids=("0",)).shape != _job().shape
 
 
 @pytest.mark.parametrize(

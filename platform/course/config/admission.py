@@ -36,3 +36,11 @@ def grading_slots(
     by_cpu = int(cpus // slot_cpus)
     by_memory = memory_mb // slot_memory_mb if memory_mb else by_cpu
     return max(1, min(by_cpu, by_memory))
+
+
+def warm_sandboxes_memory_mb() -> int:
+    """What one grading process's warm sandboxes may hold (0 when the pool is off)."""
+    from sandbox.pool import PoolSettings
+
+    settings = PoolSettings.from_env()
+    return settings.memory_mb if settings.enabled else 0

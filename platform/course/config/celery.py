@@ -6,7 +6,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import celeryd_after_setup
+from celery.signals import celeryd_after_setup, worker_process_init, worker_process_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "course.config.settings")
 
@@ -76,3 +76,31 @@ def _environment_queues(sender: str, instance, **kwargs: object) -> None:
         for queue in consumed:
             if queue in ("cpu", "gpu"):
                 instance.app.amqp.queues.select_add(environment_queue(queue, env.name))
+
+
+@worker_process_init.connect
+def _start_warm_sandboxes(**kwargs: object) -> None:
+    """Each grading process keeps its own warm sandboxes (sandbox/pool.py), started in the background:
+    a process has seconds to report itself up, and a bad pool must never stop it grading cold."""
+    import threading
+
+    def start() -> None:
+        from django.db import connections
+
+        from course.submissions.services import warm_sandboxes_start
+
+        try:
+            warm_sandboxes_start()
+        except Exception:
+            log.exception("could not start the warm sandboxes; gradings start their own")
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=start, name="warm-sandboxes-start", daemon=True).start()
+
+
+@worker_process_shutdown.connect
+def _stop_warm_sandboxes(**kwargs: object) -> None:
+    from course.submissions.services import warm_sandboxes_stop
+
+    warm_sandboxes_stop()

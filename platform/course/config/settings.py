@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from course.config.admission import grading_slots
+from course.config.admission import grading_slots, warm_sandboxes_memory_mb
 from course.config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[3]  # the repository root
@@ -146,11 +146,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Admission control: by default a worker runs as many gradings at once as its cores and memory hold
-# (course/config/admission.py); WORKER_CONCURRENCY (or celery's -c) overrides it.
+# (course/config/admission.py); WORKER_CONCURRENCY (or celery's -c) overrides it. Each grading
+# process also keeps warm sandboxes (SANDBOX_WARM_*, sandbox/pool.py), whose memory its slot holds.
 GRADING_SLOT_CPUS = env_float("GRADING_SLOT_CPUS", 1.0)
 GRADING_SLOT_MEMORY_MB = env_int("GRADING_SLOT_MEMORY_MB", 4096)
 CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 0) or grading_slots(
-    slot_cpus=GRADING_SLOT_CPUS, slot_memory_mb=GRADING_SLOT_MEMORY_MB
+    slot_cpus=GRADING_SLOT_CPUS, slot_memory_mb=GRADING_SLOT_MEMORY_MB + warm_sandboxes_memory_mb()
 )
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

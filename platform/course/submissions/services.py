@@ -409,3 +409,37 @@ def regrade_enqueue_all(*, regrade_id: int) -> int:
     for copy in copies:
         enqueue(copy)
     return len(copies)
+
+
+def warm_sandboxes_start() -> int:
+    """Give this grading process its pool of warm sandboxes (SANDBOX_WARM_*), expecting the shapes of
+    the published exercises it can grade, the commonest first; how many shapes. Called once per
+    worker process; a pool stays off where the settings turn it off."""
+    from collections import Counter
+
+    from grader.engine import EngineSettings, EnvironmentUnavailable, GpuUnavailable, WrongImage, sandbox_job
+    from sandbox import pool
+    from sandbox.driver import ImageMissing
+
+    sandboxes = pool.install(pool.PoolSettings.from_env())
+    if sandboxes is None:
+        return 0
+    engine = EngineSettings.from_env()
+    shapes: Counter = Counter()
+    versions = ExerciseVersion.objects.filter(exercise__current_version_id=F("id"))
+    for path in versions.values_list("bundle_path", flat=True):
+        try:
+            bundle = load_bundle(path)
+            shapes[(sandbox_job(bundle, engine, b"").shape, bundle.environment)] += 1
+        except (BundleError, OSError, GpuUnavailable, EnvironmentUnavailable, WrongImage, ImageMissing):
+            continue  # graded elsewhere, or not at all: nothing to keep warm for it here
+    for (shape, environment), _ in shapes.most_common():
+        sandboxes.expect(shape, environment)
+    return len(shapes)
+
+
+def warm_sandboxes_stop() -> None:
+    """Remove this process's warm sandboxes (its shutdown; a killed one's are the reaper's)."""
+    from sandbox import pool
+
+    pool.uninstall()
