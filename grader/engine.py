@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.bundle import Bundle, content_files, load_bundle
 from grader.host_load import CpuStallClock
 from grader.normalize import prepare
 from grader.notebook import InvalidNotebook
 from grader.result import GradeResult, ReportError, Verdict, parse_cells, parse_tests
+
+if TYPE_CHECKING:
+    from sandbox.driver import SandboxJob
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +176,7 @@ def grade(
 
 def sandbox_job(
     bundle: Bundle, settings: EngineSettings, notebook: bytes, *, on_stage: Callable[[str], None] | None = None
-) -> Any:
+) -> SandboxJob:
     """The sandbox job that grades ``notebook`` (cleaned, as JSON) against ``bundle`` on this worker.
 
     Raises GpuUnavailable, EnvironmentUnavailable, WrongImage or driver.ImageMissing when it cannot

@@ -159,11 +159,6 @@ class WarmPool:
         with self._cond:
             return {shape: len(pairs) for shape, pairs in self._idle.items() if pairs}
 
-    def idle_memory_mb(self) -> dict[PairShape, float]:
-        """The memory one idle, warm pair of each shape was measured to hold."""
-        with self._cond:
-            return dict(self._idle_mb)
-
     def close(self) -> None:
         """Stop filling and remove every idle pair (a pair being started is removed once it is)."""
         with self._cond:
