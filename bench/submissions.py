@@ -10,8 +10,9 @@ the default pool) it starts a fresh worker and prints:
   as learners' submissions are), next to the engine's own time and what the platform adds;
 - the same for a TransformerLens exercise (``--lens``);
 - throughput: ``--burst`` learners each submit the NumPy exercise at once; submissions per minute.
-Then, outside the platform: the memory one idle pair of each environment holds and the time a pool
-takes to refill one (start to warm). It ends with the line
+Then, outside the platform, for a pair of a NumPy, a PyTorch and the TransformerLens exercise
+(each preloads what its exercise imports): the memory one idle pair holds and the time a pool takes
+to refill one (start to warm). It ends with the line
 ``p50 POST-to-graded normalize-rows: warm X s, cold Y s``.
 """
 
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.stack import NUMPY, ROOT, Stack  # noqa: E402
 
 PORT = 8765
+TORCH = ROOT / "exercises" / "einops-einsum" / "causal-attention-pattern"
 MODES = {"cold": {"SANDBOX_WARM_PAIRS": "0"}, "warm": {"SANDBOX_WARM_PAIRS": "1"}}
 # Between spaced submissions: a pool refills a NumPy pair in about 2 s on this machine.
 SPACING_S = 4.0
@@ -58,8 +60,8 @@ def burst(stack: Stack, tokens: list[str], data: bytes) -> float:
     return time.perf_counter() - started
 
 
-def pool_figures(slugs: dict[str, Path]) -> list[tuple[str, float, float | None]]:
-    """(environment, seconds from start to warm, idle MB) of one pair per exercise's shape."""
+def pool_figures(slugs: dict[str, Path]) -> list[tuple[str, str, float, float | None]]:
+    """(environment, preloaded modules, seconds from start to warm, idle MB) of one pair per exercise's shape."""
     from grader.bundle import load_bundle
     from grader.engine import EngineSettings, sandbox_job
     from sandbox import driver
@@ -69,13 +71,15 @@ def pool_figures(slugs: dict[str, Path]) -> list[tuple[str, float, float | None]
     for path in slugs.values():
         bundle = load_bundle(path)
         started = time.monotonic()
-        pair = driver.start_pair(sandbox_job(bundle, settings, b"").shape)
+        shape = sandbox_job(bundle, settings, b"").shape
+        pair = driver.start_pair(shape)
         try:
             while not driver.is_warm(pair):
                 time.sleep(0.05)
             warm_s = time.monotonic() - started
             time.sleep(1)
-            figures.append((bundle.environment, warm_s, driver.pair_memory_mb(pair)))
+            preloads = ",".join(shape.preload) or "-"
+            figures.append((bundle.environment, preloads, warm_s, driver.pair_memory_mb(pair)))
         finally:
             driver.remove(driver.docker_client(), pair.name)
     return figures
@@ -127,9 +131,9 @@ def main() -> None:
     print(f"\n{'mode':>6}{'burst wall s':>14}{'per minute':>12}")
     for mode, (_, _, wall) in rows.items():
         print(f"{mode:>6}{wall:14.2f}{args.burst / wall * 60:12.1f}")
-    print(f"\n{'environment':>12}{'start to warm s':>17}{'idle pair MB':>14}")
-    for environment, warm_s, mb in pool_figures({"numpy": NUMPY, "lens": lens}):
-        print(f"{environment:>12}{warm_s:17.2f}{mb if mb is not None else float('nan'):14.1f}")
+    print(f"\n{'environment':>12}{'preloads':>34}{'start to warm s':>17}{'idle pair MB':>14}")
+    for environment, preloads, warm_s, mb in pool_figures({"numpy": NUMPY, "torch": TORCH, "lens": lens}):
+        print(f"{environment:>12}{preloads:>34}{warm_s:17.2f}{mb if mb is not None else float('nan'):14.1f}")
     warm, cold = (statistics.median(rows[m][0][0]) for m in ("warm", "cold"))
     print(f"\np50 POST-to-graded normalize-rows: warm {warm:.2f} s, cold {cold:.2f} s")
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.bundle import Bundle, content_files, load_bundle
 from grader.host_load import CpuStallClock
+from grader.imports import imported_modules, preload_for
 from grader.normalize import prepare
 from grader.notebook import InvalidNotebook
 from grader.result import GradeResult, ReportError, Verdict, parse_cells, parse_tests
@@ -201,7 +202,7 @@ def sandbox_job(
         device=device,
         gpu_device_ids=device_ids,
         on_stage=on_stage,
-        preload=described.heavy_modules,
+        preload=preload_for(described.heavy_modules, imported_modules(bundle)),
         preload_timeout_s=described.preload_timeout_s,
         codecs=described.codecs + bundle.codecs,
     )

@@ -483,10 +483,14 @@ def run(job: SandboxJob, pair: Pair | None = None) -> SandboxOutcome:
             follower.start()
         _wait(pair.judge, job.host_deadline_s - (time.monotonic() - t_claim), outcome)
         outcome.timings["judge_exit"] = time.monotonic() - t0
-        ooms = _oom_events(client, pair.started_at, [pair.kernel.id, pair.judge.id])
+        # Two round trips to the daemon, at once: the report is what the learner waits for.
+        with ThreadPoolExecutor(max_workers=1) as side:
+            oom_events = side.submit(_oom_events, client, pair.started_at, [pair.kernel.id, pair.judge.id])
+            if not outcome.timed_out:
+                outcome.report = _read_report(pair.judge, nonce)
+            ooms = oom_events.result()
         outcome.kernel_oom, outcome.judge_oom = pair.kernel.id in ooms, pair.judge.id in ooms
         if not outcome.timed_out:
-            outcome.report = _read_report(pair.judge, nonce)
             if outcome.report is None:
                 logs = pair.judge.logs(stdout=False, stderr=True, tail=40)
                 outcome.judge_stderr = logs.decode("utf-8", "replace")[-4000:]

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-POLL_S = 0.02
+POLL_S = 0.005  # a file check every 5 ms costs nothing measurable; each wait adds half of it to a grading
 MAX_JOB_BYTES = 1 << 20
 
 

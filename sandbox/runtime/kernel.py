@@ -186,6 +186,8 @@ def run(config: dict[str, Any]) -> None:
         _run_hidden(client, "__import__('sandbox_runtime.headless', fromlist=['install']).install()", 30)
         report["preload_started"] = time.time()
         _preload(client, config.get("preload") or [], float(config.get("preload_timeout_s") or 0))
+        # The environment's modules stay for the kernel's life: the learner's collections skip them.
+        _run_hidden(client, "__import__('gc').freeze()", 30)
         report["kernel_up"] = time.time()
         claim.announce_warm(config)
         job = claim.wait_for_job(config)

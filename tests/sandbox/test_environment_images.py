@@ -53,6 +53,27 @@ def test_heavy_imports_are_paid_before_the_learners_clock(make_bundle, sandbox_s
     assert result.timings["preload"] > 0 and result.timings["notebook"] < 4
 
 
+def test_only_the_heavy_modules_an_exercise_imports_are_preloaded(make_bundle, sandbox_settings):
+    tests = """
+        import gc
+        import sys
+        import pytest
+
+        @pytest.mark.points(1)
+        def test_what_was_loaded(student):
+            assert student.torch_loaded is {loaded}
+            assert ("torch" in sys.modules) is {loaded}
+            # What was loaded before the claim is out of the collector's sight, in both processes.
+            assert student.frozen > 0 and gc.get_freeze_count() > 0
+        """
+    learner = notebook("import gc, sys, numpy\ntorch_loaded = 'torch' in sys.modules\nfrozen = gc.get_freeze_count()")
+    for reference, loaded in (("import numpy as np", False), ("import torch", True)):
+        bundle = make_bundle(tests.format(loaded=loaded))
+        (bundle / "solution.ipynb").write_bytes(notebook(reference))
+        result = grade(bundle, learner, sandbox_settings)
+        assert (result.verdict, result.score) == (Verdict.GRADED, 1.0), result.to_dict()
+
+
 def test_an_image_of_another_environment_is_never_used(make_bundle, sandbox_settings):
     bundle = make_bundle("def test_x(): pass\n", environment="mi")
     wrong = EngineSettings(image=sandbox_settings.image, environments={"mi": sandbox_settings.image})
