@@ -51,3 +51,22 @@ def test_listed_exercise_orders_name_the_modules_own_bundles():
         own = {b.slug for b in BUNDLES if b.module == module["slug"]}
         listed = module.get("exercises", [])
         assert len(listed) == len(set(listed)) and set(listed) <= own, (module["slug"], set(listed) - own)
+
+
+def test_modules_state_criteria_and_checkpoints_of_their_own():
+    by_module = {m["slug"]: {b.slug for b in BUNDLES if b.module == m["slug"]} for m in CURRICULUM}
+    for module in CURRICULUM:
+        assert len(module["criteria"]) >= 1, f"{module['slug']} states no success criteria"
+        assert module["checkpoints"], f"{module['slug']} has no checkpoint to test out with"
+        assert set(module["checkpoints"]) <= by_module[module["slug"]], module["slug"]
+
+
+def test_steps_cover_the_path_with_the_published_ranges():
+    steps = tomllib.loads((EXERCISES / "curriculum.toml").read_text())["steps"]
+    placed = [slug for step in steps for slug in step["modules"]]
+    assert sorted(placed) == sorted(m["slug"] for m in CURRICULUM), "every module in exactly one step"
+    assert {s["slug"]: s["published_hours"] for s in steps} == {
+        "ml-prerequisites": [10, 40],
+        "transformer-implementation": [10, 20],
+        "interpretability-tooling": [10, 20],
+    }

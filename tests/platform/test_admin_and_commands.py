@@ -59,6 +59,48 @@ def test_load_curriculum_is_idempotent_and_versions_changed_bundles(tmp_path, se
     assert "One more hint" in exercise.current_version.statement and "One more hint" not in first.statement
 
 
+def test_load_curriculum_stores_criteria_checkpoints_and_steps(tmp_path, settings):
+    settings.EXERCISES_DIR = tmp_path / "exercises"
+    shutil.copytree(EXERCISES, settings.EXERCISES_DIR)
+    call_command("load_curriculum", stdout=StringIO())
+    numpy = Module.objects.get(slug="numpy")
+    assert numpy.criteria and numpy.step.slug == "ml-prerequisites"
+    assert (numpy.step.published_low_hours, numpy.step.published_high_hours) == (10.0, 40.0)
+    assert set(numpy.exercises.filter(checkpoint=True).values_list("slug", flat=True)) == {
+        "pairwise-distances",
+        "top-k-per-row",
+    }
+    # Moving a checkpoint in curriculum.toml moves the mark.
+    toml = settings.EXERCISES_DIR / "curriculum.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'checkpoints = ["pairwise-distances", "top-k-per-row"]', 'checkpoints = ["normalize-rows"]'
+        )
+    )
+    call_command("load_curriculum", stdout=StringIO())
+    assert list(numpy.exercises.filter(checkpoint=True).values_list("slug", flat=True)) == ["normalize-rows"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ('[[steps]]\nslug = "s"\ntitle = "S"\nmodules = ["zz"]\npublished_hours = [1, 2]\n', "unknown module 'zz'"),
+        ('[[steps]]\nslug = "s"\ntitle = "S"\nmodules = ["a"]\npublished_hours = [5, 2]\n', "low <= high"),
+        (
+            '[[steps]]\nslug = "s"\ntitle = "S"\nmodules = ["a"]\npublished_hours = [1, 2]\n'
+            '[[steps]]\nslug = "t"\ntitle = "T"\nmodules = ["a"]\npublished_hours = [1, 2]\n',
+            "already in step 's'",
+        ),
+    ],
+)
+def test_load_curriculum_refuses_bad_steps(tmp_path, settings, steps, message):
+    root = tmp_path / "exercises"
+    root.mkdir()
+    (root / "curriculum.toml").write_text(steps + '[[modules]]\nslug = "a"\ntitle = "A"\ncriteria = ["x"]\n')
+    with pytest.raises(Exception, match=message):
+        call_command("load_curriculum", root=root, stdout=StringIO())
+
+
 def test_load_curriculum_refuses_a_cycle(tmp_path, settings):
     root = tmp_path / "exercises"
     root.mkdir()

@@ -23,7 +23,7 @@ class EnrollmentInline(admin.TabularInline):
 @admin.register(Cohort)
 class CohortAdmin(CohortScopedAdmin):
     cohort_field = "id"
-    list_display = ("name", "starts_on", "created_at")
+    list_display = ("name", "starts_on", "prerequisites_advisory", "created_at")
     search_fields = ("name",)
     inlines = [EnrollmentInline]
 

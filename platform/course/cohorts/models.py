@@ -5,6 +5,8 @@ from django.db import models
 class Cohort(models.Model):
     name = models.CharField(max_length=200, unique=True)
     starts_on = models.DateField(null=True, blank=True)
+    # Staff may let their learners open any module: prerequisites are then shown as advice.
+    prerequisites_advisory = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

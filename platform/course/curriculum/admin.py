@@ -1,19 +1,24 @@
 from django.contrib import admin
 
-from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module, SandboxEnvironment
+from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module, SandboxEnvironment, Step
+
+
+@admin.register(Step)
+class StepAdmin(admin.ModelAdmin):
+    list_display = ("slug", "title", "position", "published_low_hours", "published_high_hours")
 
 
 @admin.register(Module)
 class ModuleAdmin(admin.ModelAdmin):
-    list_display = ("slug", "title", "position", "estimated_hours")
+    list_display = ("slug", "title", "position", "estimated_hours", "step")
     filter_horizontal = ("requires",)
     search_fields = ("slug", "title")
 
 
 @admin.register(Exercise)
 class ExerciseAdmin(admin.ModelAdmin):
-    list_display = ("slug", "title", "module", "current_version")
-    list_filter = ("module",)
+    list_display = ("slug", "title", "module", "checkpoint", "current_version")
+    list_filter = ("module", "checkpoint")
     search_fields = ("slug", "title")
     actions = ["regrade"]
 

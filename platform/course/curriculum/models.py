@@ -2,8 +2,24 @@ from django.conf import settings
 from django.db import models
 
 
+class Step(models.Model):
+    """A stretch of the published path (several modules) with the guides' time range for it."""
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    published_low_hours = models.FloatField()
+    published_high_hours = models.FloatField()
+
+    class Meta:
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
 class Module(models.Model):
-    """A step of the curriculum; ``requires`` makes the prerequisite DAG."""
+    """A module of the curriculum; ``requires`` makes the prerequisite DAG."""
 
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
@@ -12,6 +28,9 @@ class Module(models.Model):
     description = models.TextField(blank=True)
     resources = models.JSONField(default=list, blank=True)
     requires = models.ManyToManyField("self", symmetrical=False, related_name="unlocks", blank=True)
+    # What a learner can do at the end (curriculum.toml); meeting them, they may test out.
+    criteria = models.JSONField(default=list, blank=True)
+    step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, blank=True, related_name="modules")
 
     class Meta:
         ordering = ["position", "slug"]
@@ -25,6 +44,8 @@ class Exercise(models.Model):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     position = models.PositiveIntegerField(default=0)
+    # Passing every checkpoint of a module satisfies it as a prerequisite; open while the module is locked.
+    checkpoint = models.BooleanField(default=False)
     # The version new submissions are graded against; older versions stay for their submissions.
     current_version = models.ForeignKey(
         "ExerciseVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

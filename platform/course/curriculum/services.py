@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from course.config.celery import broker_queue_length, send_task
-from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module, SandboxEnvironment
+from course.curriculum.models import BundleUpload, Exercise, ExerciseVersion, Module, SandboxEnvironment, Step
 from course.errors import Forbidden, Invalid, ServiceError, TooLarge
 from grader.archive import MAX_ARCHIVE_BYTES, ArchiveError, extract_bundle
 from grader.bundle import SLUG_RE, Bundle, BundleError, load_bundle
@@ -26,7 +26,10 @@ from grader.template import make_template
 from grader.validate import validate
 
 log = logging.getLogger(__name__)
-_MODULE_KEYS = {"slug", "title", "requires", "estimated_hours", "description", "resources", "exercises"}
+_MODULE_KEYS = {
+    "slug", "title", "requires", "estimated_hours", "description", "resources", "exercises", "criteria", "checkpoints",
+}  # fmt: skip
+_STEP_KEYS = {"slug", "title", "modules", "published_hours"}
 
 
 class CurriculumError(Invalid):
@@ -40,7 +43,8 @@ class LoadReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def _read_modules(path: Path) -> list[dict[str, Any]]:
+def _read_curriculum(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``[[modules]]`` and ``[[steps]]`` of curriculum.toml, checked; CurriculumError names the problem."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -56,8 +60,43 @@ def _read_modules(path: Path) -> list[dict[str, Any]]:
         for req in m.get("requires", []):
             if req not in slugs:
                 raise CurriculumError(f"{path}: module {m['slug']!r} requires unknown module {req!r}")
+        for key in ("criteria", "checkpoints"):
+            value = m.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise CurriculumError(f"{path}: module {m['slug']!r}: {key} must be a list of strings")
     _check_acyclic({m["slug"]: list(m.get("requires", [])) for m in modules}, path)
-    return modules
+    return modules, _read_steps(data.get("steps", []), set(slugs), path)
+
+
+def _read_steps(steps: Any, modules: set[str], path: Path) -> list[dict[str, Any]]:
+    if not isinstance(steps, list):
+        raise CurriculumError(f"{path}: steps must be a [[steps]] list")
+    placed: dict[str, str] = {}
+    for step in steps:
+        where = f"{path}: step {step.get('slug')!r}" if isinstance(step, dict) else f"{path}: a step"
+        if (
+            not isinstance(step, dict)
+            or not isinstance(step.get("slug"), str)
+            or not isinstance(step.get("title"), str)
+        ):
+            raise CurriculumError(f"{where}: needs a slug and a title")
+        if unknown := set(step) - _STEP_KEYS:
+            raise CurriculumError(f"{where}: unknown keys {sorted(unknown)}")
+        hours = step.get("published_hours")
+        if (
+            not isinstance(hours, list)
+            or len(hours) != 2
+            or not all(isinstance(h, (int, float)) and not isinstance(h, bool) for h in hours)
+            or not 0 <= hours[0] <= hours[1]
+        ):
+            raise CurriculumError(f"{where}: published_hours must be [low, high] hours, low <= high")
+        for slug in step.get("modules", []):
+            if slug not in modules:
+                raise CurriculumError(f"{where}: unknown module {slug!r}")
+            if slug in placed:
+                raise CurriculumError(f"{where}: module {slug!r} is already in step {placed[slug]!r}")
+            placed[slug] = step["slug"]
+    return steps
 
 
 def _check_acyclic(graph: dict[str, list[str]], path: Path) -> None:
@@ -79,10 +118,24 @@ def _check_acyclic(graph: dict[str, list[str]], path: Path) -> None:
 
 @transaction.atomic
 def curriculum_load(*, root: Path | None = None) -> LoadReport:
-    """Create or update every module of ``curriculum.toml`` and publish every bundle under ``root``."""
+    """Create or update every module and step of ``curriculum.toml`` and publish every bundle under ``root``."""
     root = Path(root or settings.EXERCISES_DIR)
     report = LoadReport()
-    specs = _read_modules(root / "curriculum.toml")
+    specs, step_specs = _read_curriculum(root / "curriculum.toml")
+    steps = {}
+    for position, spec in enumerate(step_specs):
+        low, high = spec["published_hours"]
+        steps[spec["slug"]], _ = Step.objects.update_or_create(
+            slug=spec["slug"],
+            defaults={
+                "title": spec["title"],
+                "position": position,
+                "published_low_hours": float(low),
+                "published_high_hours": float(high),
+            },
+        )
+    Step.objects.exclude(slug__in=steps).delete()
+    step_of = {module: steps[spec["slug"]] for spec in step_specs for module in spec.get("modules", [])}
     modules: dict[str, Module] = {}
     for position, spec in enumerate(specs):
         module, _ = Module.objects.update_or_create(
@@ -93,6 +146,8 @@ def curriculum_load(*, root: Path | None = None) -> LoadReport:
                 "estimated_hours": float(spec.get("estimated_hours", 0)),
                 "description": spec.get("description", ""),
                 "resources": spec.get("resources", []),
+                "criteria": spec.get("criteria", []),
+                "step": step_of.get(spec["slug"]),
             },
         )
         modules[module.slug] = module
@@ -104,7 +159,19 @@ def curriculum_load(*, root: Path | None = None) -> LoadReport:
     for fallback, meta in enumerate(bundles, start=len(order)):
         version, created = exercise_publish(path=meta.parent, position=order.get(meta.parent.name, fallback))
         (report.created if created else report.unchanged).append(str(version))
+    _mark_checkpoints(specs)
     return report
+
+
+def _mark_checkpoints(specs: list[dict[str, Any]]) -> None:
+    """Mark each module's checkpoint exercises (and unmark its others). As with ``exercises``, a listed
+    slug that is not among the module's published exercises is passed over (a partial copy of the
+    course); the shipped list is checked by a test."""
+    for spec in specs:
+        listed = spec.get("checkpoints", [])
+        exercises = Exercise.objects.filter(module__slug=spec["slug"])
+        exercises.filter(slug__in=listed).update(checkpoint=True)
+        exercises.exclude(slug__in=listed).update(checkpoint=False)
 
 
 def _exercise_order(specs: list[dict[str, Any]], slugs: set[str], path: Path) -> dict[str, int]:
