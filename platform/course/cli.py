@@ -130,9 +130,12 @@ def cmd_modules(args: argparse.Namespace) -> None:
     for m in modules:
         score = f"{m['score']:g}/{m['max_score']:g}"
         print(f"{m['slug']:22} {m['state']:12} {score:>11} {_hours(m['time_s']):>8} {m['estimated_hours']:>7g} h")
+        if m.get("unlock"):
+            print(f"    locked: {m['unlock']}")
         if args.exercises:
             for e in m["exercises"]:
-                print(f"    {e['slug']:30} {e['state']:12} {e['best_score']:g}/{e['max_score']:g}")
+                mark = "  (checkpoint)" if e.get("checkpoint") else ""
+                print(f"    {e['slug']:30} {e['state']:12} {e['best_score']:g}/{e['max_score']:g}{mark}")
 
 
 def cmd_fetch(args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from course.cohorts.export import SECTIONS, dashboard_tables, dashboard_zip, matrix_table
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, cohort_progress, staff_cohort_ids
+from course.cohorts.services import cohort_prerequisites_set
 from course.config.api import CSVFileRenderer, ErrorsAsJsonMixin, ZipFileRenderer
 from course.errors import Invalid
 
@@ -74,6 +75,32 @@ class CohortDashboardApi(ErrorsAsJsonMixin, APIView):
         if fmt == "zip":
             return _download(dashboard_zip(tables, prefix), f"{prefix}.zip")
         return Response({"cohort": cohort.name, "sections": {name: tables[name].rows for name in SECTIONS}})
+
+
+class CohortSettingsApi(APIView):
+    """The cohort's settings its staff may change: ``prerequisites_advisory`` (true: no module is
+    locked for its learners; the dashboard still advises the prerequisites)."""
+
+    class InputSerializer(serializers.Serializer):
+        prerequisites_advisory = serializers.BooleanField()
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        prerequisites_advisory = serializers.BooleanField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, cohort_id: int):
+        return Response(self.OutputSerializer(_staff_cohort(request, cohort_id)).data)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def patch(self, request, cohort_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cohort = cohort_prerequisites_set(
+            user=request.user, cohort_id=cohort_id, advisory=data.validated_data["prerequisites_advisory"]
+        )
+        return Response(self.OutputSerializer(cohort).data)
 
 
 def _download(content: str | bytes, filename: str) -> Response:

@@ -8,7 +8,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from course.cohorts.selectors import progress_rows
+from course.cohorts.selectors import FUNNEL_STATES, progress_rows
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,6 @@ class Table:
         writer.writeheader()
         writer.writerows(self.rows)
         return out.getvalue()
-
-
-FUNNEL_STATES = ("complete", "in_progress", "available", "locked")
 
 
 def matrix_table(rows: list[dict[str, Any]]) -> Table:

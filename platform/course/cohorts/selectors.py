@@ -8,7 +8,16 @@ from typing import Any
 
 from course.accounts.models import User
 from course.cohorts.models import Cohort, Enrollment
-from course.progress.selectors import curriculum, standings
+from course.progress.selectors import ModuleState, curriculum, standings
+
+# The funnel's columns, furthest along first; a learner who tested out of a module skipped it.
+FUNNEL_STATES = (
+    ModuleState.COMPLETE,
+    ModuleState.TESTED_OUT,
+    ModuleState.IN_PROGRESS,
+    ModuleState.AVAILABLE,
+    ModuleState.LOCKED,
+)
 
 
 def sees_every_cohort(user: User) -> bool:
@@ -95,17 +104,15 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
     modules = []
     for position, module in enumerate(course.modules):
         cells = [table[lid][position] for lid in ids]
-        hours = [c.time_s / 3600 for c in cells if c.time_s]
+        # A module a learner tested out of was skipped, not worked through: its time is not the module's.
+        hours = [c.time_s / 3600 for c in cells if c.time_s and c.state != ModuleState.TESTED_OUT]
         modules.append(
             {
                 "slug": module.slug,
                 "title": module.title,
                 "estimated_hours": module.estimated_hours,
-                "funnel": {
-                    state: sum(c.state == state for c in cells)
-                    for state in ("locked", "available", "in_progress", "complete")
-                },
-                # Learners who spent time on the module; the median is over them.
+                "funnel": {state: sum(c.state == state for c in cells) for state in FUNNEL_STATES},
+                # Learners who spent time on the module (not those who tested out); the median is over them.
                 "hours": hours,
                 "median_hours": statistics.median(hours) if hours else 0.0,
                 "over_estimate": sum(h > module.estimated_hours for h in hours),

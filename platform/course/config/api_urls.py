@@ -1,7 +1,7 @@
 from django.urls import path
 
 from course.accounts.api import TokenApi
-from course.cohorts.api import CohortDashboardApi, CohortProgressApi
+from course.cohorts.api import CohortDashboardApi, CohortProgressApi, CohortSettingsApi
 from course.curriculum.api import (
     BundleUploadCreateApi,
     BundleUploadDetailApi,
@@ -33,6 +33,7 @@ urlpatterns = [
     path("exercises/<slug:slug>/regrade", RegradeCreateApi.as_view(), name="api-regrade-create"),
     path("regrades/<int:regrade_id>", RegradeDetailApi.as_view(), name="api-regrade"),
     path("activity", ActivityApi.as_view(), name="api-activity"),
+    path("cohorts/<int:cohort_id>", CohortSettingsApi.as_view(), name="api-cohort"),
     path("cohorts/<int:cohort_id>/progress", CohortProgressApi.as_view(), name="api-cohort-progress"),
     path("cohorts/<int:cohort_id>/dashboard", CohortDashboardApi.as_view(), name="api-cohort-dashboard"),
 ]

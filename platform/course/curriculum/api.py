@@ -13,7 +13,7 @@ from course.curriculum.models import BundleUpload
 from course.curriculum.selectors import environment_view, exercise_get
 from course.curriculum.services import bundle_upload_create
 from course.errors import Invalid
-from course.progress.selectors import standings
+from course.progress.selectors import ModuleState, standings, unlock_advice
 
 
 class ExerciseStandingSerializer(serializers.Serializer):
@@ -24,6 +24,19 @@ class ExerciseStandingSerializer(serializers.Serializer):
     max_score = serializers.FloatField()
     attempts = serializers.IntegerField()
     time_s = serializers.IntegerField()
+    checkpoint = serializers.BooleanField(help_text="passing every checkpoint of a module tests you out of it")
+
+
+class ExerciseRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    passed = serializers.BooleanField()
+
+
+class MissingPrerequisiteSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    checkpoints = ExerciseRefSerializer(many=True, help_text="pass them all to test out of this prerequisite")
 
 
 class ModuleStandingSerializer(serializers.Serializer):
@@ -31,11 +44,15 @@ class ModuleStandingSerializer(serializers.Serializer):
     title = serializers.CharField()
     estimated_hours = serializers.FloatField()
     requires = serializers.ListField(child=serializers.CharField())
-    state = serializers.ChoiceField(choices=["locked", "available", "in_progress", "complete"])
+    state = serializers.ChoiceField(choices=list(ModuleState.ALL))
     score = serializers.FloatField()
     max_score = serializers.FloatField()
     time_s = serializers.IntegerField(help_text="active time spent on the module's exercises, in seconds")
     exercises = ExerciseStandingSerializer(many=True)
+    criteria = serializers.ListField(child=serializers.CharField(), help_text="what a learner can do at the end")
+    missing = MissingPrerequisiteSerializer(many=True, help_text="prerequisites not yet complete or tested out")
+    advisory = serializers.BooleanField(help_text="your cohort made prerequisites advice: missing ones do not lock")
+    unlock = serializers.CharField(allow_blank=True, help_text="why the module is locked and how to open it")
 
 
 class ModuleListApi(APIView):
@@ -44,7 +61,9 @@ class ModuleListApi(APIView):
     @extend_schema(responses=ModuleStandingSerializer(many=True))
     def get(self, request):
         modules = standings(learner_ids=[request.user.id])[request.user.id]
-        return Response([asdict(m) for m in modules])
+        return Response(
+            [asdict(m) | {"unlock": unlock_advice(m) if m.state == ModuleState.LOCKED else ""} for m in modules]
+        )
 
 
 def _exercise_or_404(slug: str):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Sum
 
+from course.cohorts.models import Enrollment
 from course.curriculum.models import Exercise, Module
 from course.progress.models import ActivityDay, ExerciseProgress
 
@@ -19,7 +20,12 @@ class ModuleState:
     LOCKED = "locked"
     AVAILABLE = "available"
     IN_PROGRESS = "in_progress"
+    # Every checkpoint passed, not every exercise: the module is skipped, and satisfies what requires it.
+    TESTED_OUT = "tested_out"
     COMPLETE = "complete"
+    ALL = (LOCKED, AVAILABLE, IN_PROGRESS, TESTED_OUT, COMPLETE)
+    # What a module that requires this one accepts.
+    SATISFIED = (TESTED_OUT, COMPLETE)
 
 
 @dataclass(slots=True)
@@ -33,6 +39,24 @@ class ExerciseStanding:
     time_s: int = 0
     # Any heartbeat or submission, even one that added no time yet.
     active: bool = False
+    # Passing every checkpoint of its module tests the learner out of it; open while the module is locked.
+    checkpoint: bool = False
+
+
+@dataclass(slots=True)
+class MissingPrerequisite:
+    """A prerequisite the learner has not satisfied, and how to: finish it, or pass its checkpoints."""
+
+    slug: str
+    title: str
+    checkpoints: list[ExerciseRef] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ExerciseRef:
+    slug: str
+    title: str
+    passed: bool = False
 
 
 @dataclass(slots=True)
@@ -46,6 +70,15 @@ class ModuleStanding:
     max_score: float = 0.0
     time_s: int = 0
     exercises: list[ExerciseStanding] = field(default_factory=list)
+    criteria: list[str] = field(default_factory=list)
+    # Prerequisites not satisfied (complete or tested out): why the module is locked, and how to skip them.
+    missing: list[MissingPrerequisite] = field(default_factory=list)
+    # A cohort of the learner made prerequisites advisory: missing ones do not lock the module.
+    advisory: bool = False
+
+    def is_open(self, exercise: ExerciseStanding) -> bool:
+        """Whether the learner may submit ``exercise``: its module is not locked, or it is a checkpoint."""
+        return self.state != ModuleState.LOCKED or exercise.checkpoint
 
 
 @dataclass
@@ -73,6 +106,11 @@ def standings(
     1,000-learner cohort to plain tuples and sums.
     """
     course = course or curriculum()
+    advisory = set(
+        Enrollment.objects.filter(
+            user_id__in=learner_ids, role=Enrollment.Role.LEARNER, cohort__prerequisites_advisory=True
+        ).values_list("user_id", flat=True)
+    )
     progress: dict[int, dict[int, tuple[str, float, int]]] = defaultdict(dict)
     for learner, exercise, state, best, attempts in ExerciseProgress.objects.filter(
         learner_id__in=learner_ids
@@ -89,13 +127,13 @@ def standings(
     position: dict[int, int] = {}  # exercise id -> index of its module
     for index, module in enumerate(course.modules):
         exercises = [
-            (e.id, e.slug, e.title, e.current_version.points if e.current_version else 0.0)
+            (e.id, e.slug, e.title, e.current_version.points if e.current_version else 0.0, e.checkpoint)
             for e in course.exercises.get(module.id, [])
         ]
         position.update((e[0], index) for e in exercises)
         static.append((module, course.requires[module.id], exercises, sum(e[3] for e in exercises)))
     return {
-        lid: _learner_standing(progress.get(lid, {}), seconds.get(lid, {}), static, position, detail)
+        lid: _learner_standing(progress.get(lid, {}), seconds.get(lid, {}), static, position, detail, lid in advisory)
         for lid in learner_ids
     }
 
@@ -103,7 +141,7 @@ def standings(
 _NOT_STARTED = (ExerciseProgress.State.NOT_STARTED, 0.0, 0)
 
 
-def _learner_standing(progress, seconds, static, position, detail) -> list[ModuleStanding]:
+def _learner_standing(progress, seconds, static, position, detail, advisory) -> list[ModuleStanding]:
     # Sums over what the learner touched, not over every exercise: a cohort of 1,000 learners
     # has touched a few exercises each out of forty.
     n = len(static)
@@ -118,7 +156,7 @@ def _learner_standing(progress, seconds, static, position, detail) -> list[Modul
             time_s[i] += total
             started[i] = True
     result: list[ModuleStanding] = []
-    states: dict[str, str] = {}
+    by_slug: dict[str, int] = {}
     for i, (module, requires, exercises, max_score) in enumerate(static):  # prerequisites come first
         standing = ModuleStanding(
             module.slug,
@@ -128,9 +166,11 @@ def _learner_standing(progress, seconds, static, position, detail) -> list[Modul
             score=score[i],
             max_score=max_score,
             time_s=time_s[i],
+            criteria=list(module.criteria),
+            advisory=advisory,
         )
         if detail:
-            for exercise_id, slug, title, points in exercises:
+            for exercise_id, slug, title, points, checkpoint in exercises:
                 state, best, attempts = progress.get(exercise_id, _NOT_STARTED)
                 standing.exercises.append(
                     ExerciseStanding(
@@ -142,9 +182,21 @@ def _learner_standing(progress, seconds, static, position, detail) -> list[Modul
                         attempts,
                         seconds.get(exercise_id, 0),
                         active=exercise_id in seconds,
+                        checkpoint=checkpoint,
                     )
                 )
-        if any(states.get(r, ModuleState.COMPLETE) != ModuleState.COMPLETE for r in requires):
+        for slug in requires:
+            if (j := by_slug.get(slug)) is not None and result[j].state not in ModuleState.SATISFIED:
+                standing.missing.append(_missing(static[j], progress))
+        checkpoints = [e for e in exercises if e[4]]
+        tested_out = bool(checkpoints) and all(
+            progress.get(e[0], _NOT_STARTED)[0] == ExerciseProgress.State.PASSED for e in checkpoints
+        )
+        if exercises and passed[i] == len(exercises):
+            standing.state = ModuleState.COMPLETE
+        elif tested_out:
+            standing.state = ModuleState.TESTED_OUT
+        elif standing.missing and not advisory:
             standing.state = ModuleState.LOCKED
         elif passed[i] == len(exercises):  # a module with no exercises yet holds nothing up
             standing.state = ModuleState.COMPLETE
@@ -152,13 +204,38 @@ def _learner_standing(progress, seconds, static, position, detail) -> list[Modul
             standing.state = ModuleState.IN_PROGRESS
         else:
             standing.state = ModuleState.AVAILABLE
-        states[module.slug] = standing.state
+        by_slug[module.slug] = i
         result.append(standing)
     return result
 
 
-def module_state_for(*, learner_id: int, module_slug: str) -> str:
+def _missing(static_module, progress) -> MissingPrerequisite:
+    module, _requires, exercises, _max_score = static_module
+    return MissingPrerequisite(
+        module.slug,
+        module.title,
+        [
+            ExerciseRef(slug, title, progress.get(eid, _NOT_STARTED)[0] == ExerciseProgress.State.PASSED)
+            for eid, slug, title, _points, checkpoint in exercises
+            if checkpoint
+        ],
+    )
+
+
+def unlock_advice(module: ModuleStanding) -> str:
+    """Why ``module`` is locked and how to open it, in a sentence (the API, the CLI and the pages)."""
+    parts = []
+    for missing in module.missing:
+        left = [c.slug for c in missing.checkpoints if not c.passed]
+        if left:
+            parts.append(f"{missing.slug!r} (finish it, or test out by passing its checkpoints {', '.join(left)})")
+        else:
+            parts.append(f"{missing.slug!r} (finish it)")
+    return "it needs " + "; ".join(parts) if parts else "complete its prerequisites first"
+
+
+def module_standing_for(*, learner_id: int, module_slug: str) -> ModuleStanding | None:
     for standing in standings(learner_ids=[learner_id])[learner_id]:
         if standing.slug == module_slug:
-            return standing.state
-    return ModuleState.LOCKED
+            return standing
+    return None

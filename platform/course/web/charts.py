@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-STATE_COLOURS = {"locked": "#c8c8c8", "available": "#8ecae6", "in_progress": "#ffb703", "complete": "#52b788"}
+STATE_COLOURS = {
+    "locked": "#c8c8c8",
+    "available": "#8ecae6",
+    "in_progress": "#ffb703",
+    "tested_out": "#b7e4c7",
+    "complete": "#52b788",
+}
 
 
 @dataclass

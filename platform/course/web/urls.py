@@ -8,6 +8,7 @@ urlpatterns = [
     path("exercises/<slug:slug>/", views.exercise, name="exercise"),
     path("exercises/<slug:slug>/submit", views.submit, name="submit"),
     path("cohorts/<int:cohort_id>/", views.cohort, name="cohort"),
+    path("cohorts/<int:cohort_id>/prerequisites", views.cohort_prerequisites, name="cohort-prerequisites"),
     path("staff/exercises/<slug:slug>/", views.exercise_stats, name="exercise-stats"),
     path("staff/exercises/<slug:slug>/regrade", views.regrade, name="regrade"),
 ]

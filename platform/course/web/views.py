@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, staff_cohort_ids
+from course.cohorts.services import cohort_prerequisites_set
 from course.curriculum.selectors import environment_view, exercise_get
-from course.errors import ServiceError
+from course.errors import NotFound, ServiceError
 from course.progress.selectors import standings
 from course.submissions import selectors as submission_selectors
 from course.submissions.models import Submission
@@ -90,6 +91,23 @@ def cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
     table = charts.cohort_matrix(data["modules"], data["matrix"])
     export_url = reverse("api-cohort-dashboard", args=[cohort_id])
     return render(request, "web/cohort.html", data | {"chart": chart, "table": table, "export_url": export_url})
+
+
+@login_required
+@require_POST
+def cohort_prerequisites(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    advisory = request.POST.get("advisory") == "1"
+    try:
+        cohort_prerequisites_set(user=request.user, cohort_id=cohort_id, advisory=advisory)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    messages.success(
+        request,
+        "Prerequisites are now advice: every module is open to this cohort's learners."
+        if advisory
+        else "Prerequisites lock modules again (learners may still test out with checkpoints).",
+    )
+    return redirect("web:cohort", cohort_id=cohort_id)
 
 
 @login_required
