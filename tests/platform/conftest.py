@@ -11,8 +11,7 @@ from django.conf import settings
 from course.accounts.models import User
 from course.accounts.services import user_create
 from course.cohorts.models import Cohort, Enrollment
-from tests.platform.support import STARTED, Worker
-from tests.support import EXERCISES
+from tests.platform.support import STARTED, Worker, load_course
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,15 +36,7 @@ TEST_BUNDLES = ["numpy/normalize-rows", "einops-einsum/causal-attention-pattern"
 
 @pytest.fixture
 def curriculum(db, settings, tmp_path):
-    from course.curriculum.services import curriculum_load
-
-    root = tmp_path / "exercises"
-    root.mkdir()
-    shutil.copy(EXERCISES / "curriculum.toml", root)
-    for bundle in TEST_BUNDLES:
-        shutil.copytree(EXERCISES / bundle, root / bundle, ignore=shutil.ignore_patterns("__pycache__"))
-    settings.EXERCISES_DIR = root
-    return curriculum_load(root=root)
+    return load_course(tmp_path / "exercises", settings, TEST_BUNDLES)
 
 
 def _user(username: str, role: str) -> User:

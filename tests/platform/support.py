@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,10 +15,22 @@ from rest_framework.test import APIClient
 
 from course.accounts.models import User
 from sandbox.driver import owner_label
-from tests.support import ROOT
+from tests.support import EXERCISES, ROOT
 
 # Every worker started, so that the session can kill those a failing test left running.
 STARTED: list[Worker] = []
+
+
+def load_course(root: Path, settings, bundles: list[str]):
+    """The real curriculum.toml with only ``bundles`` (``module/slug``) under ``root``, loaded into the database."""
+    from course.curriculum.services import curriculum_load
+
+    root.mkdir()
+    shutil.copy(EXERCISES / "curriculum.toml", root)
+    for bundle in bundles:
+        shutil.copytree(EXERCISES / bundle, root / bundle, ignore=shutil.ignore_patterns("__pycache__"))
+    settings.EXERCISES_DIR = root
+    return curriculum_load(root=root)
 
 
 def client_for(user: User | None) -> APIClient:

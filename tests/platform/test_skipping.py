@@ -3,8 +3,6 @@ and every page, the API and the CLI say why a module is locked and how to open i
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from django.test import Client
 
@@ -13,7 +11,7 @@ from course.cohorts.selectors import cohort_dashboard
 from course.curriculum.models import Exercise
 from course.progress.models import ActivityDay, ExerciseProgress
 from course.progress.selectors import ModuleState, standings
-from tests.platform.support import client_for, upload
+from tests.platform.support import client_for, load_course, upload
 from tests.support import EXERCISES
 
 pytestmark = pytest.mark.django_db
@@ -34,15 +32,7 @@ NOTEBOOK = (EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb").read_byte
 
 @pytest.fixture
 def course(db, settings, tmp_path):
-    from course.curriculum.services import curriculum_load
-
-    root = tmp_path / "exercises"
-    root.mkdir()
-    shutil.copy(EXERCISES / "curriculum.toml", root)
-    for bundle in BUNDLES:
-        shutil.copytree(EXERCISES / bundle, root / bundle, ignore=shutil.ignore_patterns("__pycache__"))
-    settings.EXERCISES_DIR = root
-    return curriculum_load(root=root)
+    return load_course(tmp_path / "exercises", settings, BUNDLES)
 
 
 def _pass(learner, *slugs: str) -> None:
