@@ -231,6 +231,23 @@ def cmd_watch(args: argparse.Namespace) -> None:
     print(f"sent {sent} heartbeat(s)")
 
 
+def cmd_hint(args: argparse.Namespace) -> None:
+    """Print the hints revealed so far; with --next, reveal one more first."""
+    api = Api.from_saved()
+    path = f"/api/v1/exercises/{args.exercise}"
+    help_ = api.json("POST", f"{path}/hints") if args.next else api.json("GET", f"{path}/help")
+    for number, hint in enumerate(help_["hints"], start=1):
+        print(f"--- hint {number} of {help_['hints_total']} ---\n{hint.strip()}\n")
+    left = help_["hints_total"] - len(help_["hints"])
+    print(f"{left} more hint(s): course hint {args.exercise} --next" if left else "no more hints")
+
+
+def cmd_solution(args: argparse.Namespace) -> None:
+    """Reveal the solution (recorded) if the cohort's rule allows it now, and print it."""
+    help_ = Api.from_saved().json("POST", f"/api/v1/exercises/{args.exercise}/solution")
+    print(help_["solution"].strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course", description="Work through the course from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -263,6 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--interval", type=float, default=60.0, help="seconds between checks")
     p.add_argument("--max-heartbeats", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_watch)
+    p = sub.add_parser("hint", help="the hints you revealed for an exercise (--next reveals one more)")
+    p.add_argument("exercise")
+    p.add_argument("--next", action="store_true", help="reveal the next hint (recorded)")
+    p.set_defaults(func=cmd_hint)
+    p = sub.add_parser("solution", help="reveal and print an exercise's solution, when your cohort allows it")
+    p.add_argument("exercise")
+    p.set_defaults(func=cmd_solution)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -145,3 +145,125 @@ def owners_of(worker: Worker) -> set[str]:
         except OSError:  # ended meanwhile
             continue
     return owners
+
+
+def learner_with_hours(
+    username: str,
+    hours: dict[str, float],
+    *,
+    passed: tuple[str, ...] | list[str] = (),
+    cohort=None,
+    role: str = "learner",
+) -> User:
+    """A user (password "pw") with ``hours`` of active time on each exercise (by slug; one ActivityDay
+    row each, today), the exercises in ``passed`` passed and the others in ``hours`` attempted, and an
+    enrolment in ``cohort`` (as a learner, or as staff for a course-staff ``role``)."""
+    from django.utils import timezone
+
+    from course.accounts.services import user_create
+    from course.cohorts.models import Enrollment
+    from course.curriculum.models import Exercise
+    from course.progress.models import ActivityDay, ExerciseProgress
+
+    user = user_create(username=username, role=role, password="pw")[0]
+    exercises = {e.slug: e.id for e in Exercise.objects.filter(slug__in=[*hours, *passed])}
+    today = timezone.now().date()
+    ActivityDay.objects.bulk_create(
+        ActivityDay(learner=user, exercise_id=exercises[slug], day=today, seconds=round(h * 3600), heartbeats=1)
+        for slug, h in hours.items()
+    )
+    ExerciseProgress.objects.bulk_create(
+        ExerciseProgress(
+            learner=user,
+            exercise_id=exercises[slug],
+            state=ExerciseProgress.State.PASSED if slug in passed else ExerciseProgress.State.ATTEMPTED,
+            best_score=1.0 if slug in passed else 0.0,
+            max_score=1.0,
+            attempts=1,
+            passed_at=timezone.now() if slug in passed else None,
+        )
+        for slug in {*hours, *passed}
+    )
+    if cohort is not None:
+        staff = role != "learner"
+        Enrollment.objects.create(
+            cohort=cohort, user=user, role=Enrollment.Role.STAFF if staff else Enrollment.Role.LEARNER
+        )
+    return user
+
+
+def synthetic_exercise(slug: str, *, module: str = "numpy", points: float = 10):
+    """A published exercise (a current version, no bundle on disk) in ``module``: statistics need no grading."""
+    from course.curriculum.models import Exercise, ExerciseVersion, Module
+
+    exercise = Exercise.objects.create(module=Module.objects.get(slug=module), slug=slug, title=slug, position=100)
+    exercise.current_version = ExerciseVersion.objects.create(
+        exercise=exercise,
+        content_hash=slug.ljust(64, "0")[:64],
+        title=slug,
+        points=points,
+        template={"cells": []},
+        bundle_path="/nonexistent",
+    )
+    exercise.save(update_fields=["current_version"])
+    return exercise
+
+
+def enrolled_learners(cohort, count: int, prefix: str = "learner") -> list[User]:
+    """``count`` learners (no usable password) enrolled in ``cohort``, in order of their names."""
+    from course.cohorts.models import Enrollment
+
+    users = User.objects.bulk_create(User(username=f"{prefix}-{n:04d}", role=User.Role.LEARNER) for n in range(count))
+    users = list(User.objects.filter(username__startswith=f"{prefix}-").order_by("username"))
+    Enrollment.objects.bulk_create(Enrollment(cohort=cohort, user=u, role=Enrollment.Role.LEARNER) for u in users)
+    return users
+
+
+def graded_submission(
+    learner: User,
+    exercise,
+    tests: dict[str, bool] | None = None,
+    *,
+    passed: bool | None = None,
+    at=None,
+    version=None,
+    regrade=None,
+    regrade_of=None,
+):
+    """A graded submission as a worker would have stored it, without Docker: one TestResult row per entry
+    of ``tests`` (name -> passed, a point each, the score their sum), or with no rows, full or no marks
+    as ``passed`` says. ``at`` is its queued_at (submissions keep the order they are created in);
+    ``version`` the exercise's current one unless given."""
+    from course.submissions.models import Submission, TestResult
+
+    if tests is not None:
+        score, max_score = float(sum(tests.values())), float(len(tests))
+    else:
+        max_score = float(exercise.current_version.points)
+        score = max_score if passed else 0.0
+    submission = Submission.objects.create(
+        learner=learner,
+        exercise=exercise,
+        version=version or exercise.current_version,
+        notebook="submissions/none.ipynb",
+        status=Submission.Status.GRADED,
+        verdict="graded",
+        score=score,
+        max_score=max_score,
+        regrade=regrade,
+        regrade_of=regrade_of,
+    )
+    if at is not None:  # queued_at is set on creation; a history needs its own times
+        Submission.objects.filter(id=submission.id).update(queued_at=at)
+    TestResult.objects.bulk_create(
+        TestResult(
+            submission=submission,
+            name=name,
+            status="passed" if ok else "failed",
+            score=1.0 if ok else 0.0,
+            max_score=1.0,
+            visibility="hidden",
+        )
+        for name, ok in (tests or {}).items()
+    )
+    return submission

@@ -168,7 +168,7 @@ def test_cohort_dashboard_exports_every_section_to_its_staff_only(
     staff = client_for(instructor)
 
     sections = staff.get(url).json()["sections"]
-    assert set(sections) == {"matrix", "funnel", "hours", "stuck"}
+    assert set(sections) == {"matrix", "funnel", "hours", "stuck", "reveals"}
     assert len(sections["matrix"]) == 2 * 10  # two learners, ten modules
     numpy_funnel = next(r for r in sections["funnel"] if r["module"] == "numpy")
     assert (numpy_funnel["learners"], numpy_funnel["in_progress"]) == (2, 2)
@@ -191,7 +191,7 @@ def test_cohort_dashboard_exports_every_section_to_its_staff_only(
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         names = archive.namelist()
         hours = list(csv.DictReader(io.StringIO(archive.read(f"cohort-{cohort.id}-hours.csv").decode())))
-    assert names == [f"cohort-{cohort.id}-{name}.csv" for name in ("matrix", "funnel", "hours", "stuck")]
+    assert names == [f"cohort-{cohort.id}-{name}.csv" for name in ("matrix", "funnel", "hours", "stuck", "reveals")]
     assert hours[0].keys() >= {"module", "estimated_hours", "median_hours", "over_estimate"}
 
 

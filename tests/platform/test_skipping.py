@@ -122,8 +122,8 @@ def test_pages_say_why_and_how_and_staff_toggle_advice(course, learner, instruct
     assert "open although the module is locked" in checkpoint and 'id="submit-form"' in checkpoint
     staff = Client()
     staff.force_login(instructor)
-    assert page.post(f"/cohorts/{cohort.id}/prerequisites", {"advisory": "1"}).status_code == 404
-    response = staff.post(f"/cohorts/{cohort.id}/prerequisites", {"advisory": "1"}, follow=True)
+    assert page.post(f"/cohorts/{cohort.id}/settings", {"advisory": "1"}).status_code == 404
+    response = staff.post(f"/cohorts/{cohort.id}/settings", {"advisory": "1"}, follow=True)
     assert 'id="prerequisites-mode">advice<' in response.content.decode()
     assert Cohort.objects.get(id=cohort.id).prerequisites_advisory
     assert "Advised first:" in page.get("/").content.decode()

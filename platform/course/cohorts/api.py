@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from course.cohorts.export import SECTIONS, dashboard_tables, dashboard_zip, matrix_table
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, cohort_progress, staff_cohort_ids
-from course.cohorts.services import cohort_prerequisites_set
+from course.cohorts.services import cohort_settings_update
 from course.config.api import CSVFileRenderer, ErrorsAsJsonMixin, ZipFileRenderer
 from course.errors import Invalid
 
@@ -78,16 +78,21 @@ class CohortDashboardApi(ErrorsAsJsonMixin, APIView):
 
 
 class CohortSettingsApi(APIView):
-    """The cohort's settings its staff may change: ``prerequisites_advisory`` (true: no module is
-    locked for its learners; the dashboard still advises the prerequisites)."""
+    """The cohort's settings its staff may change (send any of them): ``prerequisites_advisory`` (true:
+    no module is locked for its learners; the dashboard still advises the prerequisites) and when its
+    learners may reveal a solution (``solution_policy``, ``solution_after_attempts``)."""
 
     class InputSerializer(serializers.Serializer):
-        prerequisites_advisory = serializers.BooleanField()
+        prerequisites_advisory = serializers.BooleanField(required=False)
+        solution_policy = serializers.ChoiceField(choices=Cohort.SolutionPolicy.values, required=False)
+        solution_after_attempts = serializers.IntegerField(required=False, min_value=0)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         name = serializers.CharField()
         prerequisites_advisory = serializers.BooleanField()
+        solution_policy = serializers.CharField()
+        solution_after_attempts = serializers.IntegerField()
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, cohort_id: int):
@@ -97,9 +102,7 @@ class CohortSettingsApi(APIView):
     def patch(self, request, cohort_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cohort = cohort_prerequisites_set(
-            user=request.user, cohort_id=cohort_id, advisory=data.validated_data["prerequisites_advisory"]
-        )
+        cohort = cohort_settings_update(user=request.user, cohort_id=cohort_id, **data.validated_data)
         return Response(self.OutputSerializer(cohort).data)
 
 

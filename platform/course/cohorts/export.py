@@ -65,10 +65,18 @@ def dashboard_tables(data: dict[str, Any]) -> dict[str, Table]:
             ],
         ),
         "stuck": Table(("learner", "reason"), [{"learner": s["learner"], "reason": s["why"]} for s in data["stuck"]]),
+        "reveals": Table(
+            ("learner", "exercise", "hints", "solution_at", "passed_at", "passed_after_solution"),
+            [r | {"solution_at": _iso(r["solution_at"]), "passed_at": _iso(r["passed_at"])} for r in data["reveals"]],
+        ),
     }
 
 
-SECTIONS = ("matrix", "funnel", "hours", "stuck")
+def _iso(at: Any) -> str:
+    return at.isoformat(timespec="seconds") if at is not None else ""
+
+
+SECTIONS = ("matrix", "funnel", "hours", "stuck", "reveals")
 
 
 def dashboard_zip(tables: dict[str, Table], prefix: str) -> bytes:

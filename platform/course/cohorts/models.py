@@ -7,6 +7,18 @@ class Cohort(models.Model):
     starts_on = models.DateField(null=True, blank=True)
     # Staff may let their learners open any module: prerequisites are then shown as advice.
     prerequisites_advisory = models.BooleanField(default=False)
+
+    class SolutionPolicy(models.TextChoices):
+        AFTER_ATTEMPTS = "after_attempts", "After a number of graded attempts, or a pass"
+        AFTER_PASSING = "after_passing", "Only after passing"
+        ALWAYS = "always", "Always"
+        NEVER = "never", "Never"
+
+    # When its learners may reveal an exercise's solution (hints are always theirs to reveal).
+    solution_policy = models.CharField(
+        max_length=20, choices=SolutionPolicy.choices, default=SolutionPolicy.AFTER_ATTEMPTS
+    )
+    solution_after_attempts = models.PositiveSmallIntegerField(default=3)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -138,4 +138,41 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
         for slug, attempts in struggling.get(lid, []):
             stuck.append({"learner": name, "why": f"{attempts} attempts on {slug} without passing"})
     matrix = [{"learner": name, "cells": table[lid]} for lid, name in learners]
-    return {"cohort": cohort, "modules": modules, "matrix": matrix, "stuck": stuck, "learners": len(learners)}
+    return {
+        "cohort": cohort,
+        "modules": modules,
+        "matrix": matrix,
+        "stuck": stuck,
+        "reveals": _reveals(ids, dict(learners)),
+        "learners": len(learners),
+    }
+
+
+def _reveals(ids: list[int], names: dict[int, str]) -> list[dict[str, Any]]:
+    """Per learner and exercise they asked for help on: hints seen, when the solution was shown,
+    and whether they passed after seeing it (two queries)."""
+    from course.progress.models import ExerciseProgress, Reveal
+
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for learner_id, exercise_id, slug, kind, at in Reveal.objects.filter(learner_id__in=ids).values_list(
+        "learner_id", "exercise_id", "exercise__slug", "kind", "revealed_at"
+    ):
+        row = rows.setdefault(
+            (learner_id, exercise_id),
+            {"learner": names[learner_id], "exercise": slug, "hints": 0, "solution_at": None, "passed_at": None},
+        )
+        if kind == Reveal.Kind.HINT:
+            row["hints"] += 1
+        else:
+            row["solution_at"] = at
+    passed = ExerciseProgress.objects.filter(
+        learner_id__in={lid for lid, _ in rows}, exercise_id__in={eid for _, eid in rows}, passed_at__isnull=False
+    ).values_list("learner_id", "exercise_id", "passed_at")
+    for learner_id, exercise_id, at in passed:
+        if (row := rows.get((learner_id, exercise_id))) is not None:
+            row["passed_at"] = at
+    for row in rows.values():
+        row["passed_after_solution"] = bool(
+            row["solution_at"] and row["passed_at"] and row["passed_at"] > row["solution_at"]
+        )
+    return sorted(rows.values(), key=lambda r: (r["learner"], r["exercise"]))

@@ -185,6 +185,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 25 * 2**20
 # Heartbeats closer together than this form one working session (time on task).
 ACTIVITY_IDLE_CUTOFF_S = env_int("ACTIVITY_IDLE_CUTOFF_S", 300)
+# A learner outside any cohort may reveal an exercise's solution after this many graded attempts (or
+# once they passed it); a cohort sets its own rule (Cohort.solution_policy).
+SOLUTION_AFTER_ATTEMPTS = env_int("SOLUTION_AFTER_ATTEMPTS", 3)
+# The time report (/reports/time): a group of fewer learners than this shows no figures, so no learner's
+# own time can be read from it; with that guard it is open to anyone unless TIME_REPORT_PUBLIC is off
+# (then course staff only).
+TIME_REPORT_MIN_GROUP = env_int("TIME_REPORT_MIN_GROUP", 5)
+TIME_REPORT_PUBLIC = env_bool("TIME_REPORT_PUBLIC", True)
 
 LOGGING = {
     "version": 1,

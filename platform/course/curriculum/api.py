@@ -13,7 +13,8 @@ from course.curriculum.models import BundleUpload
 from course.curriculum.selectors import environment_view, exercise_get
 from course.curriculum.services import bundle_upload_create
 from course.errors import Invalid
-from course.progress.selectors import ModuleState, standings, unlock_advice
+from course.progress.selectors import ModuleState, help_for, standings, unlock_advice
+from course.progress.services import hint_reveal, solution_reveal
 
 
 class ExerciseStandingSerializer(serializers.Serializer):
@@ -102,6 +103,38 @@ class ExerciseDetailApi(APIView):
             "environment": environment_view(exercise.current_version.environment)
         }
         return Response(data)
+
+
+class HelpSerializer(serializers.Serializer):
+    hints_total = serializers.IntegerField(help_text="how many hints the exercise has")
+    hints = serializers.ListField(child=serializers.CharField(), help_text="the hints you revealed (Markdown)")
+    solution_open = serializers.BooleanField(help_text="whether you may reveal the solution now")
+    solution_rule = serializers.CharField(help_text="when the solution opens (your cohort's rule)")
+    solution = serializers.CharField(allow_null=True, help_text="the solution (Markdown), once revealed")
+
+
+class ExerciseHelpApi(APIView):
+    """The exercise's hints and solution as far as you revealed them, and when the solution opens."""
+
+    @extend_schema(responses=HelpSerializer)
+    def get(self, request, slug: str):
+        return Response(asdict(help_for(learner=request.user, exercise=_exercise_or_404(slug))))
+
+
+class ExerciseHintApi(APIView):
+    """Reveal the next hint (recorded; staff see who saw what). 409 when every hint is shown."""
+
+    @extend_schema(request=None, responses=HelpSerializer)
+    def post(self, request, slug: str):
+        return Response(asdict(hint_reveal(learner=request.user, exercise_slug=slug)))
+
+
+class ExerciseSolutionApi(APIView):
+    """Reveal the solution (recorded) if your cohort's rule allows it now; 409 says when it opens."""
+
+    @extend_schema(request=None, responses=HelpSerializer)
+    def post(self, request, slug: str):
+        return Response(asdict(solution_reveal(learner=request.user, exercise_slug=slug)))
 
 
 class ExerciseNotebookApi(APIView):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from course.cohorts.admin_scope import LearnerScopedAdmin
-from course.progress.models import ActivityDay, ExerciseProgress, LearnerClock
+from course.progress.models import ActivityDay, ExerciseProgress, LearnerClock, Reveal
 
 
 @admin.register(ExerciseProgress)
@@ -22,3 +22,10 @@ class ActivityDayAdmin(LearnerScopedAdmin):
 class LearnerClockAdmin(LearnerScopedAdmin):
     list_display = ("learner", "last_seen_at", "last_exercise")
     search_fields = ("learner__username",)
+
+
+@admin.register(Reveal)
+class RevealAdmin(LearnerScopedAdmin):
+    list_display = ("learner", "exercise", "kind", "number", "revealed_at")
+    list_filter = ("kind", "exercise__module")
+    search_fields = ("learner__username", "exercise__slug")

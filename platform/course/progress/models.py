@@ -46,3 +46,25 @@ class ActivityDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["learner", "exercise", "day"], name="one_activity_row_per_day")]
+
+
+class Reveal(models.Model):
+    """A hint or the solution of an exercise shown to a learner: staff see who passed after which."""
+
+    class Kind(models.TextChoices):
+        HINT = "hint", "Hint"
+        SOLUTION = "solution", "Solution"
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reveals")
+    exercise = models.ForeignKey("curriculum.Exercise", on_delete=models.CASCADE, related_name="reveals")
+    # The version whose hint or solution was shown (hints may change between versions).
+    version = models.ForeignKey("curriculum.ExerciseVersion", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    number = models.PositiveSmallIntegerField(default=0, help_text="the hint's number, from 1; 0 for the solution")
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "exercise", "kind", "number"], name="one_reveal_each")
+        ]
+        ordering = ["revealed_at"]

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Sum
 
+from course.accounts.models import User
 from course.cohorts.models import Enrollment
 from course.curriculum.models import Exercise, Module
-from course.progress.models import ActivityDay, ExerciseProgress
+from course.progress.models import ActivityDay, ExerciseProgress, Reveal
 
 
 class ModuleState:
@@ -239,3 +240,76 @@ def module_standing_for(*, learner_id: int, module_slug: str) -> ModuleStanding 
         if standing.slug == module_slug:
             return standing
     return None
+
+
+@dataclass(slots=True)
+class HelpView:
+    """What a learner may see of an exercise's hints and solution, and what they have revealed."""
+
+    hints_total: int
+    hints: list[str]  # the revealed ones, in order
+    solution_open: bool  # may be revealed now
+    solution_rule: str  # when the solution opens, in the learner's words
+    solution: str | None = None  # Markdown, once revealed
+
+
+def help_for(*, learner: User, exercise: Exercise) -> HelpView:
+    """The exercise's help for ``learner``: the hints they revealed, and the solution under their cohort's rule."""
+    from grader.bundle import load_bundle
+    from grader.help import bundle_help
+
+    help_ = bundle_help(load_bundle(exercise.current_version.bundle_path))
+    reveals = list(Reveal.objects.filter(learner=learner, exercise=exercise).values_list("kind", flat=True))
+    shown = reveals.count(Reveal.Kind.HINT)
+    progress = ExerciseProgress.objects.filter(learner=learner, exercise=exercise).first()
+    attempts = progress.attempts if progress else 0
+    passed = progress is not None and progress.state == ExerciseProgress.State.PASSED
+    policy, after = solution_policy_for(learner)
+    open_, rule = _solution_open(policy, after, attempts, passed, staff=learner.is_course_staff)
+    return HelpView(
+        hints_total=len(help_.hints),
+        hints=list(help_.hints[: min(shown, len(help_.hints))]),
+        solution_open=open_ and bool(help_.solution),
+        solution_rule=rule if help_.solution else "this exercise has no solution to show",
+        solution=help_.solution if Reveal.Kind.SOLUTION in reveals and help_.solution else None,
+    )
+
+
+def solution_policy_for(learner: User) -> tuple[str, int]:
+    """The most generous solution rule among the learner's cohorts (the course default outside any)."""
+    from django.conf import settings
+
+    from course.cohorts.models import Cohort
+
+    rules = list(
+        Cohort.objects.filter(enrollments__user=learner, enrollments__role=Enrollment.Role.LEARNER).values_list(
+            "solution_policy", "solution_after_attempts"
+        )
+    )
+    if not rules:
+        return Cohort.SolutionPolicy.AFTER_ATTEMPTS, settings.SOLUTION_AFTER_ATTEMPTS
+    generosity = [
+        Cohort.SolutionPolicy.NEVER,
+        Cohort.SolutionPolicy.AFTER_PASSING,
+        Cohort.SolutionPolicy.AFTER_ATTEMPTS,
+        Cohort.SolutionPolicy.ALWAYS,
+    ]
+    return max(rules, key=lambda rule: (generosity.index(rule[0]), -rule[1]))
+
+
+def _solution_open(policy: str, after: int, attempts: int, passed: bool, *, staff: bool) -> tuple[bool, str]:
+    from course.cohorts.models import Cohort
+
+    if staff:
+        return True, "staff may always see it"
+    if policy == Cohort.SolutionPolicy.ALWAYS:
+        return True, "available whenever you want it"
+    if policy == Cohort.SolutionPolicy.NEVER:
+        return False, "your cohort does not show solutions"
+    if passed:
+        return True, "available: you passed this exercise"
+    if policy == Cohort.SolutionPolicy.AFTER_PASSING:
+        return False, "available once you pass this exercise"
+    if attempts >= after:
+        return True, f"available after {after} graded attempt(s): you made {attempts}"
+    return False, f"available after {after} graded attempt(s) or a pass (you made {attempts})"

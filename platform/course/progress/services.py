@@ -9,8 +9,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from course.errors import Invalid
-from course.progress.models import ActivityDay, ExerciseProgress, LearnerClock
+from course.errors import Conflict, Invalid, NotFound
+from course.progress.models import ActivityDay, ExerciseProgress, LearnerClock, Reveal
+from course.progress.selectors import HelpView, help_for
 
 # Full marks pass an exercise; partial credit counts toward the score but leaves it attempted.
 PASS_FRACTION = 1.0
@@ -84,3 +85,44 @@ def activity_record(*, learner_id: int, exercise_id: int, source: str, at: datet
         seconds=F("seconds") + credited, heartbeats=F("heartbeats") + 1
     )
     return credited
+
+
+def hint_reveal(*, learner, exercise_slug: str) -> HelpView:
+    """Show the learner the next hint of the exercise (recorded); Conflict when every hint is shown."""
+    exercise = _published(exercise_slug)
+    shown = help_for(learner=learner, exercise=exercise)
+    if len(shown.hints) >= shown.hints_total:
+        raise Conflict(
+            f"all {shown.hints_total} hint(s) of {exercise_slug!r} are shown"
+            if shown.hints_total
+            else f"{exercise_slug!r} has no hints"
+        )
+    _record_reveal(learner, exercise, Reveal.Kind.HINT, len(shown.hints) + 1)
+    return help_for(learner=learner, exercise=exercise)
+
+
+def solution_reveal(*, learner, exercise_slug: str) -> HelpView:
+    """Show the learner the exercise's solution (recorded) if their cohort's rule allows it now."""
+    exercise = _published(exercise_slug)
+    shown = help_for(learner=learner, exercise=exercise)
+    if shown.solution is None:
+        if not shown.solution_open:
+            raise Conflict(f"the solution of {exercise_slug!r} is not available yet: {shown.solution_rule}")
+        _record_reveal(learner, exercise, Reveal.Kind.SOLUTION, 0)
+    return help_for(learner=learner, exercise=exercise)
+
+
+def _published(slug: str):
+    from course.curriculum.models import Exercise
+
+    exercise = Exercise.objects.select_related("current_version").filter(slug=slug).first()
+    if exercise is None or exercise.current_version is None:
+        raise NotFound(f"there is no exercise {slug!r}")
+    return exercise
+
+
+def _record_reveal(learner, exercise, kind: str, number: int) -> None:
+    # Two clicks at once reveal one hint: the unique constraint keeps the record single.
+    Reveal.objects.get_or_create(
+        learner=learner, exercise=exercise, kind=kind, number=number, defaults={"version": exercise.current_version}
+    )

@@ -1,11 +1,15 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from course.errors import Invalid
+from course.config.api import CSVFileRenderer, ErrorsAsJsonMixin
+from course.curriculum.selectors import exercise_get
+from course.errors import Forbidden, Invalid
+from course.submissions.item_stats import exercise_item_stats, item_stats_table
 from course.submissions.selectors import regrade_status, regrade_visible_to, submissions_visible_to
 from course.submissions.services import regrade_start, submission_create
 
@@ -106,3 +110,78 @@ class RegradeDetailApi(APIView):
         if regrade is None:
             raise NotFound("no such regrade")
         return Response(regrade_status(regrade=regrade, viewer=request.user))
+
+
+class ItemSpreadSerializer(serializers.Serializer):
+    q1 = serializers.FloatField()
+    median = serializers.FloatField()
+    q3 = serializers.FloatField()
+    n = serializers.IntegerField(help_text="how many learners the figures are over")
+
+
+class ItemTestSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    learners_ran = serializers.IntegerField()
+    learners_passed = serializers.IntegerField(help_text="learners who passed it in at least one submission")
+    passed_share = serializers.FloatField(allow_null=True)
+    first_attempt_passed = serializers.IntegerField(help_text="learners who passed it the first time they ran it")
+    first_attempt_pass_rate = serializers.FloatField(allow_null=True)
+    failures = serializers.IntegerField(help_text="runs of it that did not pass")
+    discrimination = serializers.FloatField(
+        allow_null=True,
+        help_text="correlation with the share of the other tests passed in each learner's best submission; "
+        "null when there is not enough data",
+    )
+    likely_broken = serializers.BooleanField(help_text="enough learners ran it and nearly all of them never passed it")
+
+
+class ExerciseStatisticsApi(ErrorsAsJsonMixin, APIView):
+    """Item statistics of an exercise over the learners the caller sees (staff): first-attempt pass rate,
+    attempts and active time to pass, discrimination within its module, and per test of its current
+    version: who ran it, who passed it, its discrimination and whether it is likely broken.
+    ``?format=csv`` for a sheet with one row per exercise figure and one per test.
+    """
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVFileRenderer]
+
+    class OutputSerializer(serializers.Serializer):
+        exercise = serializers.CharField()
+        version = serializers.CharField(allow_blank=True, help_text="the current version, which the tests are of")
+        attempts = serializers.IntegerField(help_text="graded learner submissions")
+        learners = serializers.IntegerField(help_text="learners with at least one graded submission")
+        passed = serializers.IntegerField(help_text="learners with a full-marks submission of their own")
+        pass_rate = serializers.FloatField(allow_null=True)
+        standing_passed = serializers.IntegerField(help_text="learners whose standing is passed (regrades count)")
+        first_attempt_passed = serializers.IntegerField()
+        first_attempt_pass_rate = serializers.FloatField(allow_null=True)
+        attempts_to_pass = ItemSpreadSerializer(allow_null=True, help_text="over the learners who passed")
+        seconds_to_pass = ItemSpreadSerializer(
+            allow_null=True, help_text="active time up to the day they passed, over the learners who passed"
+        )
+        other_exercises = serializers.IntegerField(help_text="the module's other published exercises")
+        discrimination = serializers.FloatField(
+            allow_null=True,
+            help_text="correlation with the share of the module's other exercises passed; "
+            "null when there is not enough data",
+        )
+        tests = ItemTestSerializer(many=True, help_text="the current version's tests")
+        hints_seen = serializers.IntegerField(help_text="learners who revealed at least one hint")
+        solution_seen = serializers.IntegerField(help_text="learners who revealed the solution")
+        passed_after_solution = serializers.IntegerField(help_text="of those, learners who passed after seeing it")
+
+    @extend_schema(
+        responses={(200, "application/json"): OutputSerializer, (200, "text/csv"): str},
+        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], required=False)],
+    )
+    def get(self, request, slug: str):
+        if not request.user.is_course_staff:
+            raise Forbidden("only instructors and admins see exercise statistics")
+        exercise = exercise_get(slug=slug)
+        if exercise is None:
+            raise NotFound(f"there is no exercise {slug!r}")
+        stats = exercise_item_stats(exercise=exercise, viewer=request.user)
+        if request.accepted_renderer.format == "csv":
+            response = Response(item_stats_table(stats).csv())
+            response["Content-Disposition"] = f'attachment; filename="exercise-{slug}-statistics.csv"'
+            return response
+        return Response(self.OutputSerializer(stats).data)

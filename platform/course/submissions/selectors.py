@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from course.accounts.models import User
 from course.cohorts.selectors import learner_ids_visible_to, sees_every_cohort, visible_learner_ids
+from course.curriculum.models import Exercise
 from course.submissions.models import Regrade, Submission
 
 
@@ -64,61 +65,11 @@ def regrade_status(*, regrade: Regrade, viewer: User) -> dict:
     }
 
 
-def exercise_stats(*, exercise, viewer: User) -> dict:
-    """What an instructor wants to know about an exercise: their cohorts' learners' own submissions."""
-    import statistics
-    from collections import Counter, defaultdict
-
-    from django.db.models import Count, Sum
-
-    from course.progress.models import ActivityDay, ExerciseProgress
-    from course.submissions.models import TestResult
-
+def exercise_recent_errors(*, exercise: Exercise, viewer: User, limit: int = 10) -> list[Submission]:
+    """The learners' latest submissions of ``exercise`` that did not grade normally (timeouts, crashes, internal
+    errors), newest first: the statistics page's list of what went wrong. The figures are in ``item_stats``."""
     seen = learner_submissions_seen_by(viewer).filter(exercise=exercise)
-    rows = list(seen.order_by("queued_at").values_list("learner_id", "score", "max_score", "status"))
-    by_learner: dict[int, list[tuple]] = defaultdict(list)
-    for learner_id, score, max_score, status in rows:
-        by_learner[learner_id].append((score, max_score, status))
-    attempts_to_pass = []
-    for attempts in by_learner.values():
-        for n, (score, max_score, status) in enumerate(attempts, start=1):
-            if status == Submission.Status.GRADED and score is not None and score >= max_score > 0:
-                attempts_to_pass.append(n)
-                break
-    passed_ids = list(
-        ExerciseProgress.objects.filter(
-            exercise=exercise, state=ExerciseProgress.State.PASSED, learner_id__in=seen.values("learner_id")
-        ).values_list("learner_id", flat=True)
-    )
-    times = [
-        t
-        for t in ActivityDay.objects.filter(exercise=exercise, learner_id__in=passed_ids)
-        .values("learner_id")
-        .annotate(t=Sum("seconds"))
-        .values_list("t", flat=True)
-    ]
-    failing = Counter(
-        dict(
-            TestResult.objects.filter(submission__in=seen)
-            .exclude(status="passed")
-            .values_list("name")
-            .annotate(n=Count("id"))
-            .order_by("-n")[:5]
-        )
-    )
-    errors = list(seen.exclude(verdict__in=["", "graded"]).select_related("learner").order_by("-queued_at")[:10])
-    learners = len(by_learner)
-    return {
-        "exercise": exercise,
-        "attempts": len(rows),
-        "learners": learners,
-        "passed": len(passed_ids),
-        "pass_rate": len(passed_ids) / learners if learners else 0.0,
-        "median_attempts_to_pass": statistics.median(attempts_to_pass) if attempts_to_pass else None,
-        "median_seconds_to_pass": statistics.median(times) if times else None,
-        "failing_tests": failing.most_common(5),
-        "recent_errors": errors,
-    }
+    return list(seen.exclude(verdict__in=["", "graded"]).select_related("learner").order_by("-queued_at")[:limit])
 
 
 def queue_position(*, submission: Submission) -> int | None:

@@ -115,3 +115,68 @@ def cohort_matrix(modules: list[dict], matrix: list[dict]) -> str:
         f'<table class="matrix" id="matrix"><thead><tr><th>Learner</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+@dataclass
+class RangeBox:
+    """One row of ``hours_against_range``: a published range [low, high] and, unless the group was too
+    small to show, the first quartile, median and third quartile of learners' hours."""
+
+    slug: str
+    title: str
+    low: float
+    high: float
+    quartiles: tuple[float, float, float] | None
+    note: str = ""
+
+
+def _ticks(top: float) -> list[float]:
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500) if top / s <= 8), 1000)
+    return [i * step for i in range(int(top // step) + 1)]
+
+
+def hours_against_range(rows: list[RangeBox]) -> str:
+    """Per row, the published range as a pale band, learners' quartiles as a box within it and the
+    median as a dark bar. A withheld group gets its note beside the band: no individual is drawn."""
+    bar_h, gap, left, width = 26, 12, 210, 440
+    top = max([r.high for r in rows] + [r.quartiles[2] for r in rows if r.quartiles] + [1.0]) * 1.05
+    scale = width / top
+    axis_y = 6 + len(rows) * (bar_h + gap)
+    height = axis_y + 22
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {left + width + 40} {height}" width="{left + width + 40}" '
+        f'height="{height}" role="img" aria-label="learners\' hours per step against the published range">'
+    ]
+    for tick in _ticks(top):
+        x = left + tick * scale
+        parts.append(
+            f'<line x1="{x:.1f}" y1="2" x2="{x:.1f}" y2="{axis_y}" stroke="#e0e0e0"/>'
+            f'<text x="{x:.1f}" y="{axis_y + 14}" font-size="11" text-anchor="middle">{tick:g} h</text>'
+        )
+    for i, row in enumerate(rows):
+        y = 6 + i * (bar_h + gap)
+        parts.append(f'<g class="range-row" data-slug="{escape(row.slug)}">')
+        parts.append(f'<text x="0" y="{y + 17}" font-size="12">{escape(row.title[:30])}</text>')
+        parts.append(
+            f'<rect class="published" x="{left + row.low * scale:.1f}" y="{y}" '
+            f'width="{(row.high - row.low) * scale:.1f}" height="{bar_h}" fill="#d8f3dc" stroke="#52b788">'
+            f"<title>published {row.low:g}-{row.high:g} h</title></rect>"
+        )
+        if row.quartiles is None:
+            parts.append(
+                f'<text class="withheld" x="{left + row.high * scale + 8:.1f}" y="{y + 17}" font-size="11" '
+                f'fill="#666">{escape(row.note)}</text>'
+            )
+        else:
+            q1, median, q3 = row.quartiles
+            x_median = left + median * scale
+            parts.append(
+                f'<rect class="quartiles" x="{left + q1 * scale:.1f}" y="{y + 7}" width="{(q3 - q1) * scale:.1f}" '
+                f'height="{bar_h - 14}" fill="#8ecae6" fill-opacity="0.85" stroke="#023047">'
+                f"<title>middle half of learners: {q1:.1f}-{q3:.1f} h</title></rect>"
+                f'<line class="median" x1="{x_median:.1f}" y1="{y + 3}" x2="{x_median:.1f}" y2="{y + bar_h - 3}" '
+                f'stroke="#023047" stroke-width="3"><title>median {median:.1f} h</title></line>'
+            )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)

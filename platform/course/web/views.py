@@ -11,10 +11,12 @@ from django.views.decorators.http import require_POST
 
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, staff_cohort_ids
-from course.cohorts.services import cohort_prerequisites_set
+from course.cohorts.services import cohort_settings_update
 from course.curriculum.selectors import environment_view, exercise_get
 from course.errors import NotFound, ServiceError
-from course.progress.selectors import standings
+from course.progress.selectors import HelpView, help_for, standings
+from course.progress.services import hint_reveal, solution_reveal
+from course.submissions import item_stats
 from course.submissions import selectors as submission_selectors
 from course.submissions.models import Submission
 from course.submissions.services import regrade_start, submission_create
@@ -61,8 +63,35 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
             "statement": statement,
             "environment": environment_view(found.current_version.environment),
             "submission_id": request.GET.get("submission", ""),
+            "help": _rendered_help(help_for(learner=request.user, exercise=found)),
         },
     )
+
+
+def _rendered_help(help_: HelpView) -> dict:
+    return {
+        "hints_total": help_.hints_total,
+        "hints": [render_statement(h) for h in help_.hints],
+        "next_hint": len(help_.hints) + 1 if len(help_.hints) < help_.hints_total else None,
+        "solution_open": help_.solution_open,
+        "solution_rule": help_.solution_rule,
+        "solution": render_statement(help_.solution) if help_.solution is not None else None,
+    }
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    try:
+        if kind == "hint":
+            hint_reveal(learner=request.user, exercise_slug=slug)
+        else:
+            solution_reveal(learner=request.user, exercise_slug=slug)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("web:exercise", args=[slug]) + "#help")
 
 
 @login_required
@@ -90,23 +119,41 @@ def cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
     )
     table = charts.cohort_matrix(data["modules"], data["matrix"])
     export_url = reverse("api-cohort-dashboard", args=[cohort_id])
-    return render(request, "web/cohort.html", data | {"chart": chart, "table": table, "export_url": export_url})
+    return render(
+        request,
+        "web/cohort.html",
+        data
+        | {
+            "chart": chart,
+            "table": table,
+            "export_url": export_url,
+            "solution_policies": Cohort.SolutionPolicy.choices,
+        },
+    )
 
 
 @login_required
 @require_POST
-def cohort_prerequisites(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    advisory = request.POST.get("advisory") == "1"
+def cohort_settings(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    form = request.POST
     try:
-        cohort_prerequisites_set(user=request.user, cohort_id=cohort_id, advisory=advisory)
+        cohort_settings_update(
+            user=request.user,
+            cohort_id=cohort_id,
+            prerequisites_advisory={"1": True, "0": False}.get(form.get("advisory", "")),
+            solution_policy=form.get("solution_policy") or None,
+            solution_after_attempts=int(form["solution_after_attempts"])
+            if form.get("solution_after_attempts")
+            else None,
+        )
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    messages.success(
-        request,
-        "Prerequisites are now advice: every module is open to this cohort's learners."
-        if advisory
-        else "Prerequisites lock modules again (learners may still test out with checkpoints).",
-    )
+    except ValueError:
+        messages.error(request, "solution_after_attempts must be a whole number")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Cohort settings saved.")
     return redirect("web:cohort", cohort_id=cohort_id)
 
 
@@ -115,9 +162,17 @@ def exercise_stats(request: HttpRequest, slug: str) -> HttpResponse:
     found = exercise_get(slug=slug)
     if found is None or not request.user.is_course_staff:
         raise Http404("no such exercise")
-    return render(
-        request, "web/exercise_stats.html", submission_selectors.exercise_stats(exercise=found, viewer=request.user)
-    )
+    context = {
+        "exercise": found,
+        "stats": item_stats.exercise_item_stats(exercise=found, viewer=request.user),
+        "recent_errors": submission_selectors.exercise_recent_errors(exercise=found, viewer=request.user),
+        "csv_url": f"{reverse('api-exercise-statistics', args=[slug])}?format=csv",
+        # The rules behind "not enough data" and the broken-test flag, said on the page.
+        "min_learners": item_stats.MIN_LEARNERS,
+        "broken_min_learners": item_stats.BROKEN_MIN_LEARNERS,
+        "broken_never_passed_share": item_stats.BROKEN_NEVER_PASSED_SHARE,
+    }
+    return render(request, "web/exercise_stats.html", context)
 
 
 @login_required
@@ -130,3 +185,63 @@ def regrade(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("web:dashboard")
     messages.success(request, f"Regrading {started.total} submission(s); progress: /api/v1/regrades/{started.id}")
     return redirect(f"/admin/submissions/regrade/{started.id}/change/")
+
+
+def time_report(request: HttpRequest) -> HttpResponse:
+    """Hours per step and module against the published ranges: public unless TIME_REPORT_PUBLIC is off."""
+    # Imported here so that this view stays one self-contained addition to the module.
+    from urllib.parse import urlencode
+
+    from django.conf import settings
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+
+    from course.errors import Forbidden, NotFound
+    from course.progress import time_report as reports
+
+    cohort_param = request.GET.get("cohort", "")
+    try:
+        report = reports.time_report_for(viewer=request.user, cohort=cohort_param)
+    except Forbidden as exc:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied(exc.message) from exc
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(reports.report_csv(report), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{reports.report_filename(report)}"'
+        return response
+    rows = reports.report_rows(report)
+    chart = charts.hours_against_range(
+        [
+            charts.RangeBox(
+                s.slug,
+                s.title,
+                s.published_low_hours,
+                s.published_high_hours,
+                (s.hours.q1, s.hours.median, s.hours.q3) if s.hours else None,
+                report.below_minimum,
+            )
+            for s in report.steps
+        ]
+    )
+    staff = request.user.is_authenticated and request.user.is_course_staff
+    cohorts = list(Cohort.objects.filter(id__in=staff_cohort_ids(request.user)).order_by("name")) if staff else []
+    query = {"cohort": report.cohort_id} if report.cohort_id is not None else {}
+    return render(
+        request,
+        "web/time_report.html",
+        {
+            "report": report,
+            "steps": rows["steps"],
+            "modules": rows["modules"],
+            "chart": chart,
+            "cohort": next((c for c in cohorts if c.id == report.cohort_id), None),
+            "cohorts": cohorts,
+            "csv_url": f"{reverse('web:time-report')}?{urlencode(query | {'format': 'csv'})}",
+            "api_url": f"{reverse('api-time-report')}?{urlencode(query)}" if query else reverse("api-time-report"),
+            "idle_cutoff_min": settings.ACTIVITY_IDLE_CUTOFF_S // 60,
+            "quartile_method": reports.QUARTILE_METHOD,
+        },
+    )
