@@ -13,7 +13,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from course.accounts.models import User
+from course.cohorts.models import Cohort, Enrollment
 from course.curriculum.models import Exercise, ExerciseVersion, Module
+from course.progress.models import ActivityDay
 from tests.support import EXERCISES
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +103,37 @@ def test_load_curriculum_refuses_bad_steps(tmp_path, settings, steps, message):
         call_command("load_curriculum", root=root, stdout=StringIO())
 
 
+def test_seed_demo_fills_the_demo_cohort_with_weeks_of_synthetic_work(tmp_path, settings):
+    from course.cohorts.selectors import cohort_dashboard
+    from course.progress.time_report import time_report
+    from course.submissions.item_stats import exercise_item_stats
+    from course.submissions.management.commands.submit_shipped import DEFAULT_USER
+
+    settings.EXERCISES_DIR = tmp_path / "exercises"
+    shutil.copytree(EXERCISES, settings.EXERCISES_DIR)
+    call_command("load_curriculum", stdout=StringIO())
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "added 36 synthetic learners with 6 weeks of work" in out.getvalue()
+    cohort = Cohort.objects.get(name="Demo cohort")
+    # The run command grades as a staff account the cohort follows as a learner.
+    assert cohort.enrollments.get(user__username=DEFAULT_USER).role == Enrollment.Role.LEARNER
+    assert User.objects.get(username=DEFAULT_USER).is_course_staff
+    data = cohort_dashboard(cohort=cohort)
+    funnel = {state: sum(m["funnel"][state] for m in data["modules"]) for state in data["modules"][0]["funnel"]}
+    assert all(funnel[state] > 0 for state in ("complete", "tested_out", "in_progress", "locked")), funnel
+    assert data["stuck"] and any(r["passed_after_solution"] for r in data["reveals"])
+    days = ActivityDay.objects.filter(learner__username__startswith="synthetic-").values_list("day", flat=True)
+    assert (max(days) - min(days)).days >= 28, "the activity spans weeks"
+    assert all(step.hours is not None for step in time_report().steps), "every step has enough learners"
+    admin = User.objects.create_superuser("root", "root@example.com", "pw")
+    stats = exercise_item_stats(exercise=Exercise.objects.get(slug="normalize-rows"), viewer=admin)
+    assert stats.learners >= 20 and stats.discrimination is not None and stats.tests
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "synthetic" not in again.getvalue() and cohort.enrollments.count() == 36 + 4
+
+
 def test_load_curriculum_refuses_a_cycle(tmp_path, settings):
     root = tmp_path / "exercises"
     root.mkdir()
@@ -115,10 +148,10 @@ def test_load_curriculum_refuses_a_cycle(tmp_path, settings):
 def test_seed_demo_prints_passwords_once(db):
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    assert out.getvalue().count("password: ") == 3
+    assert out.getvalue().count("password: ") == 4
     again = StringIO()
     call_command("seed_demo", stdout=again)
-    assert "password: " not in again.getvalue() and again.getvalue().count("password unchanged") == 3
+    assert "password: " not in again.getvalue() and again.getvalue().count("password unchanged") == 4
     assert User.objects.get(username="admin").is_superuser
     assert User.objects.get(username="instructor").groups.filter(name="instructors").exists()
 

@@ -161,3 +161,11 @@ def test_the_cli_says_why_a_module_is_locked(live_server, course, learner, tmp_p
     out = capsys.readouterr().out
     assert "locked: it needs 'linear-algebra' (finish it, or test out by passing its checkpoints change-of-basis" in out
     assert "pairwise-distances" in out and "(checkpoint)" in out
+
+
+def test_a_learner_who_finished_or_tested_out_of_everything_is_not_stuck(course, learner, other_learner, cohort):
+    Enrollment.objects.create(cohort=cohort, user=other_learner, role=Enrollment.Role.LEARNER)
+    _pass(learner, "parse-config", "change-of-basis", "svd-low-rank", "pairwise-distances", "top-k-per-row")
+    _pass(learner, "numerical-gradients", "mlp-backward")
+    stuck = {s["learner"] for s in cohort_dashboard(cohort=cohort)["stuck"]}
+    assert stuck == {"bob"}, "alice has nothing left to do; bob has not started"

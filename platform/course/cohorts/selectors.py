@@ -131,9 +131,12 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
         struggling[learner_id].append((slug, attempts))
     today = timezone.now().date()
     stuck = []
+    done = {lid for lid in ids if all(m.state in ModuleState.SATISFIED for m in table[lid])}
     for lid, name in learners:
         last = last_active.get(lid)
-        if last is None or today - last > timedelta(days=STUCK_AFTER_DAYS):
+        if lid in done:
+            pass  # finished (or tested out of) every module: quiet, not stuck
+        elif last is None or today - last > timedelta(days=STUCK_AFTER_DAYS):
             stuck.append({"learner": name, "why": "no activity yet" if last is None else f"inactive since {last}"})
         for slug, attempts in struggling.get(lid, []):
             stuck.append({"learner": name, "why": f"{attempts} attempts on {slug} without passing"})

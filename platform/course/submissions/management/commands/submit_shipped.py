@@ -36,7 +36,7 @@ from course.submissions.models import Submission
 from grader.bundle import Bundle, load_bundle
 from sandbox import environment
 
-DEFAULT_USER = "instructor"
+DEFAULT_USER = "demo-learner"  # made by seed_demo: staff, followed by the demo cohort as a learner
 KINDS = ("reference", "template")
 # Seconds between two rounds of asking the site about the submissions still pending.
 POLL_S = 1.0
