@@ -11,7 +11,7 @@ from django.conf import settings
 from course.accounts.models import User
 from course.accounts.services import user_create
 from course.cohorts.models import Cohort, Enrollment
-from tests.platform.support import STARTED, Worker, load_course
+from tests.platform.support import ARTIFACTS, CHROMIUM, STARTED, Worker, load_course
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -79,3 +79,37 @@ def worker(transactional_db, sandbox_settings):
     w = Worker(sandbox_settings.image).start()
     yield w
     w.stop()
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright (pages: tests/platform/test_pages.py and others)."""
+    import os
+    from pathlib import Path
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run scripts/bootstrap.sh (apt-get install chromium)"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        # While Playwright's event loop runs, Django keeps this thread's connections apart from the
+        # ones it had before (asgiref treats the thread as async): close those now, or PostgreSQL
+        # refuses to drop the test database at the end of the session.
+        from django.db import connections
+
+        connections.close_all()
+        browser.close()

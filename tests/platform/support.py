@@ -17,6 +17,20 @@ from course.accounts.models import User
 from sandbox.driver import owner_label
 from tests.support import EXERCISES, ROOT
 
+CHROMIUM = "/usr/bin/chromium"
+# Screenshots of the browser tests, beside the test media.
+ARTIFACTS = Path(settings.MEDIA_ROOT).parent / "test-artifacts"
+
+
+def login_page(page, base: str, username: str, password: str = "pw") -> None:
+    """Log ``page`` in through the login form; it lands on the dashboard."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
 # Every worker started, so that the session can kill those a failing test left running.
 STARTED: list[Worker] = []
 

@@ -5,58 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from course.web.charts import Node, module_graph, time_vs_estimate
+from tests.platform.support import ARTIFACTS, login_page
 from tests.support import EXERCISES
 
 SOLUTION = EXERCISES / "numpy" / "normalize-rows" / "solution.ipynb"
-ARTIFACTS = Path(settings.MEDIA_ROOT).parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def browser():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run scripts/bootstrap.sh (apt-get install chromium)"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        # While Playwright's event loop runs, Django keeps this thread's connections apart from the
-        # ones it had before (asgiref treats the thread as async): close those now, or PostgreSQL
-        # refuses to drop the test database at the end of the session.
-        from django.db import connections
-
-        connections.close_all()
-        browser.close()
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_charts_are_plain_svg():
@@ -72,7 +31,7 @@ def test_charts_are_plain_svg():
 def test_learner_and_admin_journeys(live_server, browser, curriculum, learner, instructor, cohort, worker, tmp_path):
     base = live_server.url
     page = browser.new_page()
-    _login(page, base, "alice")
+    login_page(page, base, "alice")
     assert page.locator("tr[data-module=numpy] .state").inner_text() == "available"
     assert page.locator("svg.graph g[data-module=numpy]").get_attribute("data-state") == "available"
     page.screenshot(path=str(ARTIFACTS / "1-dashboard.png"), full_page=True)
@@ -117,7 +76,7 @@ def test_learner_and_admin_journeys(live_server, browser, curriculum, learner, i
     page.close()
 
     staff = browser.new_page(accept_downloads=True)
-    _login(staff, base, "ines")
+    login_page(staff, base, "ines")
     staff.click(f"text={cohort.name}")
     assert staff.locator("#matrix tr[data-learner=alice]").count() == 1
     assert staff.locator("#matrix tr[data-learner=alice] td.complete").count() >= 4
@@ -137,7 +96,7 @@ def test_learner_and_admin_journeys(live_server, browser, curriculum, learner, i
             )
             for name in archive.namelist()
         }
-    assert set(sheets) == {"matrix", "funnel", "hours", "stuck"}
+    assert set(sheets) == {"matrix", "funnel", "hours", "stuck", "reveals"}
     assert sheets["matrix"] == rows
     funnel = next(r for r in sheets["funnel"] if r["module"] == "numpy")
     assert (funnel["learners"], funnel["complete"]) == ("1", "1")
@@ -165,7 +124,7 @@ def test_live_status_shows_running_then_judging(live_server, browser, curriculum
     (tmp_path / "slow.ipynb").write_text(json.dumps(nb))
 
     page = browser.new_page()
-    _login(page, live_server.url, "alice")
+    login_page(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/exercises/normalize-rows/")
     page.set_input_files("input[name=notebook]", str(tmp_path / "slow.ipynb"))
     page.click("#submit-form button")

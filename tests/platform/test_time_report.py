@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from dataclasses import astuple
-from pathlib import Path
 
 import pytest
 
@@ -32,9 +30,8 @@ from course.cohorts.models import Cohort
 from course.curriculum.models import Exercise, Module, Step
 from course.progress.time_report import hours_summary, time_report
 from course.web.charts import RangeBox, hours_against_range
-from tests.platform.support import client_for, learner_with_hours
+from tests.platform.support import ARTIFACTS, client_for, learner_with_hours
 
-CHROMIUM = "/usr/bin/chromium"
 # m4's hours and what their quartiles would be: with fewer learners than the minimum, none of these
 # may appear anywhere.
 M4_SECRETS = ("7.21", "8.43", "9.67", "7.82", "9.05")
@@ -350,21 +347,6 @@ def test_range_chart_is_plain_svg():
     assert "<script" not in chart and "style=" not in chart  # the CSP allows neither inline
 
 
-@pytest.fixture
-def browser():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run scripts/bootstrap.sh (apt-get install chromium)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        from django.db import connections
-
-        connections.close_all()  # see tests/platform/test_pages.py: the event loop's connections
-        browser.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_anonymous_visitor_sees_the_public_report(live_server, browser, settings):
     settings.TIME_REPORT_PUBLIC = True
@@ -396,7 +378,5 @@ def test_anonymous_visitor_sees_the_public_report(live_server, browser, settings
     assert page.locator("#download-csv").get_attribute("href") == "/reports/time?format=csv"
     assert "not counted" in page.locator("#what-counts").inner_text()
     assert problems == []  # nothing refused by the CSP, no script errors
-    artifacts = Path(settings.MEDIA_ROOT).parent / "test-artifacts"
-    artifacts.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(artifacts / "time-report.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "time-report.png"), full_page=True)
     page.close()
