@@ -1,10 +1,13 @@
-"""Benchmark: server time of the cohort dashboard and its CSV for a large cohort.
+"""Benchmark: server time of the cohort dashboard, the time report and the item statistics at scale.
 
     .venv/bin/python bench/cohort.py [--learners 1000] [--submissions 20] [--exercises 40]
 
-Builds the cohort in a fresh SQLite database under var/bench-cohort/ (or the one in DATABASE_URL),
-then times the page and the CSV export through Django's test client (the whole request cycle, no
-network), median of 5, and counts their SQL queries.
+Builds, in a fresh SQLite database under var/bench-cohort/ (or the one in DATABASE_URL), a cohort of
+``--learners`` on synthetic exercises (the dashboard's worst case: every learner on every module),
+and a second one of as many synthetic learners with weeks of history on the real curriculum
+(cohorts/demo_learners.py: per-test results, hints and solutions, modules tested out of), then times
+each page and export through Django's test client (the whole request cycle, no network), median of
+5, and counts their SQL queries. The time report and the statistics aim at under 300 ms.
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from course.accounts.services import user_create
+    from course.cohorts import demo_learners
     from course.cohorts.demo_data import build
-    from course.cohorts.models import Enrollment
+    from course.cohorts.models import Cohort, Enrollment
 
     call_command("migrate", verbosity=0)
     call_command("load_curriculum", stdout=open(os.devnull, "w"))
@@ -53,8 +57,13 @@ def main() -> None:
         f"built {args.learners} learners x {args.submissions} submissions on {args.exercises} exercises "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    started = time.perf_counter()
+    history = Cohort.objects.create(name="Bench cohort with history")
+    demo_learners.populate(history, count=args.learners, seed=1)
+    print(f"built {args.learners} learners with weeks of history in {time.perf_counter() - started:.1f} s")
     staff = user_create(username=f"bench-staff-{cohort.id}", role="instructor", password="pw")[0]
     Enrollment.objects.create(cohort=cohort, user=staff, role=Enrollment.Role.STAFF)
+    Enrollment.objects.create(cohort=history, user=staff, role=Enrollment.Role.STAFF)
     client = Client()
     client.force_login(staff)
     print(f"{'request':36}{'median ms':>10}{'queries':>9}")
@@ -62,6 +71,13 @@ def main() -> None:
         ("cohort dashboard page", f"/cohorts/{cohort.id}/"),
         ("cohort progress CSV", f"/api/v1/cohorts/{cohort.id}/progress?format=csv"),
         ("cohort page export (zip of CSVs)", f"/api/v1/cohorts/{cohort.id}/dashboard?format=zip"),
+        ("history cohort page", f"/cohorts/{history.id}/"),
+        ("time report page (all cohorts)", "/reports/time"),
+        ("time report CSV", "/api/v1/reports/time?format=csv"),
+        ("time report API, one cohort", f"/api/v1/reports/time?cohort={history.id}"),
+        ("exercise statistics page", "/staff/exercises/normalize-rows/"),
+        ("exercise statistics API", "/api/v1/exercises/normalize-rows/statistics"),
+        ("exercise statistics CSV", "/api/v1/exercises/gpt2-from-scratch/statistics?format=csv"),
     ):
         client.get(url)  # warm caches
         times = []

@@ -72,7 +72,8 @@ class ModuleStanding:
     time_s: int = 0
     exercises: list[ExerciseStanding] = field(default_factory=list)
     criteria: list[str] = field(default_factory=list)
-    # Prerequisites not satisfied (complete or tested out): why the module is locked, and how to skip them.
+    # Prerequisites not satisfied (complete or tested out): why the module is locked, and how to skip
+    # them (with ``detail`` only: cohort tables need the state alone).
     missing: list[MissingPrerequisite] = field(default_factory=list)
     # A cohort of the learner made prerequisites advisory: missing ones do not lock the module.
     advisory: bool = False
@@ -158,6 +159,7 @@ def _learner_standing(progress, seconds, static, position, detail, advisory) -> 
             started[i] = True
     result: list[ModuleStanding] = []
     by_slug: dict[str, int] = {}
+    checkpoint_ids = [[e[0] for e in exercises if e[4]] for _module, _requires, exercises, _max in static]
     for i, (module, requires, exercises, max_score) in enumerate(static):  # prerequisites come first
         standing = ModuleStanding(
             module.slug,
@@ -186,18 +188,22 @@ def _learner_standing(progress, seconds, static, position, detail, advisory) -> 
                         checkpoint=checkpoint,
                     )
                 )
-        for slug in requires:
-            if (j := by_slug.get(slug)) is not None and result[j].state not in ModuleState.SATISFIED:
-                standing.missing.append(_missing(static[j], progress))
-        checkpoints = [e for e in exercises if e[4]]
+        unmet = [
+            j
+            for slug in requires
+            if (j := by_slug.get(slug)) is not None and result[j].state not in ModuleState.SATISFIED
+        ]
+        if detail:  # which checkpoints skip each: for the learner's own pages, not for cohort tables
+            standing.missing = [_missing(static[j], progress) for j in unmet]
+        checkpoints = checkpoint_ids[i]
         tested_out = bool(checkpoints) and all(
-            progress.get(e[0], _NOT_STARTED)[0] == ExerciseProgress.State.PASSED for e in checkpoints
+            progress.get(e, _NOT_STARTED)[0] == ExerciseProgress.State.PASSED for e in checkpoints
         )
         if exercises and passed[i] == len(exercises):
             standing.state = ModuleState.COMPLETE
         elif tested_out:
             standing.state = ModuleState.TESTED_OUT
-        elif standing.missing and not advisory:
+        elif unmet and not advisory:
             standing.state = ModuleState.LOCKED
         elif passed[i] == len(exercises):  # a module with no exercises yet holds nothing up
             standing.state = ModuleState.COMPLETE
