@@ -199,6 +199,7 @@ def test_the_dockerfile_builds_offline_as_documented() -> None:
     assert "pip install --no-index --find-links /wheels ." in text
     assert "COPY wheels/ /wheels/" in text
     assert "collectstatic --noinput" in text
+    assert "COPY client/ client/" in text, "the site serves the notebook client from its source"
     users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0"), "the image must not run as root"
     assert "course.config.wsgi:application" in text

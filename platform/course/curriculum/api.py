@@ -13,6 +13,7 @@ from course.curriculum.models import BundleUpload
 from course.curriculum.selectors import environment_view, exercise_get
 from course.curriculum.services import bundle_upload_create
 from course.errors import Invalid
+from course.notebook_client import site_url, with_metadata
 from course.progress.selectors import ModuleState, help_for, standings, unlock_advice
 from course.progress.services import hint_reveal, solution_reveal
 
@@ -143,9 +144,9 @@ class ExerciseNotebookApi(APIView):
     @extend_schema(responses={(200, "application/x-ipynb+json"): OpenApiTypes.BINARY})
     def get(self, request, slug: str):
         exercise = _exercise_or_404(slug)
-        response = HttpResponse(
-            json.dumps(exercise.current_version.template, indent=1), content_type="application/x-ipynb+json"
-        )
+        # The notebook client reads its exercise and site from the notebook's metadata.
+        template = with_metadata(exercise.current_version.template, exercise=exercise.slug, site=site_url(request))
+        response = HttpResponse(json.dumps(template, indent=1), content_type="application/x-ipynb+json")
         response["Content-Disposition"] = f'attachment; filename="{exercise.slug}.ipynb"'
         return response
 
@@ -194,6 +195,7 @@ class ExerciseStarterApi(APIView):
         from grader.starter import starter_pack
 
         version = _exercise_or_404(slug).current_version
-        response = HttpResponse(starter_pack(version.bundle_path, version.template), content_type="application/zip")
+        template = with_metadata(version.template, exercise=slug, site=site_url(request))
+        response = HttpResponse(starter_pack(version.bundle_path, template), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{slug}-starter.zip"'
         return response

@@ -12,7 +12,7 @@ from course.errors import Forbidden, NotFound
 from course.progress.services import activity_record
 from course.progress.time_report import QUARTILE_METHOD, report_csv, report_filename, report_rows, time_report_for
 
-SOURCES = ("web", "cli", "submission")
+SOURCES = ("web", "cli", "submission", "notebook")
 
 
 class ActivityApi(APIView):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +18,9 @@ from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, staff_cohort_ids
 from course.cohorts.services import cohort_settings_update
 from course.curriculum.selectors import environment_view, exercise_get
-from course.errors import NotFound, ServiceError
+from course.errors import Forbidden, NotFound, ServiceError
+from course.notebook_client import page_setup
+from course.progress import time_report as reports
 from course.progress.selectors import HelpView, help_for, standings
 from course.progress.services import hint_reveal, solution_reveal
 from course.submissions import item_stats
@@ -64,6 +71,7 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
             "environment": environment_view(found.current_version.environment),
             "submission_id": request.GET.get("submission", ""),
             "help": _rendered_help(help_for(learner=request.user, exercise=found)),
+            "client": page_setup(request),
         },
     )
 
@@ -189,16 +197,6 @@ def regrade(request: HttpRequest, slug: str) -> HttpResponse:
 
 def time_report(request: HttpRequest) -> HttpResponse:
     """Hours per step and module against the published ranges: public unless TIME_REPORT_PUBLIC is off."""
-    # Imported here so that this view stays one self-contained addition to the module.
-    from urllib.parse import urlencode
-
-    from django.conf import settings
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
-
-    from course.errors import Forbidden, NotFound
-    from course.progress import time_report as reports
-
     cohort_param = request.GET.get("cohort", "")
     try:
         report = reports.time_report_for(viewer=request.user, cohort=cohort_param)
