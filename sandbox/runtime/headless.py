@@ -20,6 +20,9 @@ imported before). What it does:
   look for ``google.colab`` meets the real (absent) thing. The one check it fools is
   ``try: from google.colab import x`` used as a test, which then runs the guarded Colab setup
   against the stand-ins.
+- ``import coursegrade`` (the course's notebook client, which learners use in Colab or Jupyter to
+  check and submit) gives a stand-in whose every function prints a note and returns None: the
+  submitted notebook's ``coursegrade.login(...)`` or ``coursegrade.submit()`` does nothing here.
 - ``input()``, ``getpass.getpass()`` and reads of ``sys.stdin`` raise ``NoInputError`` (an
   EOFError, which careful code already handles) with a message saying why, instead of waiting.
 - matplotlib: ``plt.show()`` draws nowhere and closes the figures, as Jupyter's inline backend
@@ -39,6 +42,7 @@ import builtins
 import io
 import os
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -125,9 +129,41 @@ def _serve_colab_stubs() -> None:
             from . import colab_stub
 
             return colab_stub.module(name)
+        if level == 0 and name.partition(".")[0] == CLIENT:
+            return _client_stub()
         return original(name, globals, locals, fromlist, level)
 
     builtins.__import__ = grader_import
+
+
+# the course's notebook client ------------------------------------------------------------------
+
+# Learners work with the course's client in Colab or Jupyter (`import coursegrade`,
+# `coursegrade.login(...)`, `coursegrade.check()`, `coursegrade.submit()`); the notebook they submit
+# carries those lines. While grading, the client has nothing to do: a stand-in whose every function
+# notes the call and returns None, so a cell that mixes it with the learner's code still runs.
+CLIENT = "coursegrade"
+
+
+class _ClientStandIn(types.ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> None:
+            print(f"[grader] {CLIENT}.{name}() does nothing while grading.")
+
+        return call
+
+
+_client: _ClientStandIn | None = None
+
+
+def _client_stub() -> _ClientStandIn:
+    global _client
+    if _client is None:
+        _client = _ClientStandIn(CLIENT, "Grading stand-in for the course's notebook client.")
+    return _client
 
 
 # libraries, adjusted after their first import -------------------------------------------------

@@ -89,7 +89,8 @@ def test_input_gets_a_clear_error_instead_of_hanging(make_bundle, sandbox_settin
         from google.colab import drive, userdata
         drive.mount("/content/drive")
         """,
-        "def square(x):\n    return x * x",
+        # The course's notebook client, as a learner's Colab notebook carries it, mixed with their code.
+        "import coursegrade\ncoursegrade.login('token')\ndef square(x):\n    return x * x\ncoursegrade.submit()",
         "name = input('Your name: ')\nprint('hello', name)",
         "after_input = 1",
     )
