@@ -187,7 +187,9 @@ def run(config: dict[str, Any]) -> None:
         report["preload_started"] = time.time()
         _preload(client, config.get("preload") or [], float(config.get("preload_timeout_s") or 0))
         # The environment's modules stay for the kernel's life: the learner's collections skip them.
-        _run_hidden(client, "__import__('gc').freeze()", 30)
+        # Collect first: the import's garbage cycles, once frozen, could never be freed and would
+        # count against the learner's memory limit for the container's life.
+        _run_hidden(client, "__import__('gc').collect()\n__import__('gc').freeze()", 30)
         report["kernel_up"] = time.time()
         claim.announce_warm(config)
         job = claim.wait_for_job(config)
