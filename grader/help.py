@@ -15,8 +15,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.bundle import Bundle
-
 HINTS_DIR = "hints"
 WALKTHROUGH = "walkthrough.md"
 MAX_HELP_CHARS = 20_000  # per hint or walkthrough: help is prose, not a data file
@@ -28,17 +26,21 @@ class BundleHelp:
     solution: str  # Markdown: the walkthrough, or the reference's code cells
 
 
-def bundle_help(bundle: Bundle) -> BundleHelp:
-    hints_dir = bundle.path / HINTS_DIR
+def bundle_help(folder: Path) -> BundleHelp:
+    """The hints and solution of the bundle in ``folder``; a missing or unreadable file gives none."""
+    hints_dir = folder / HINTS_DIR
     files = sorted(p for p in hints_dir.glob("*.md") if p.is_file()) if hints_dir.is_dir() else []
     hints = tuple(text for text in map(_read, files) if text.strip())
-    walkthrough = bundle.path / WALKTHROUGH
-    solution = _read(walkthrough) if walkthrough.is_file() else _reference_code(bundle.path / "solution.ipynb")
+    walkthrough = folder / WALKTHROUGH
+    solution = _read(walkthrough) if walkthrough.is_file() else _reference_code(folder / "solution.ipynb")
     return BundleHelp(hints, solution)
 
 
 def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")[:MAX_HELP_CHARS]
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[:MAX_HELP_CHARS]
+    except OSError:
+        return ""
 
 
 def _reference_code(notebook: Path) -> str:

@@ -17,5 +17,5 @@ from coursegrade.checks import CheckSummary, check
 from coursegrade.session import login
 from coursegrade.submission import submit
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["CheckSummary", "CourseError", "check", "login", "submit"]

@@ -2,9 +2,10 @@
 
 The platform credits the gap between a learner's heartbeats (below its idle cutoff) to the
 exercise, so one a minute while cells run is enough. Sending happens on a background thread: a
-slow or absent network never holds up the learner's cell. A failure is said once, in the output
-of the next cell (a background thread's print would land in whichever cell happens to be running),
-and further failures are silent.
+slow or absent network never holds up the learner's cell. A failure is said in the output of the
+next cell (a background thread's print would land in whichever cell happens to be running), once
+until a heartbeat gets through again. When the site refuses the token (401 or 403), no heartbeat is
+sent until the next ``login()``: every one would be refused the same way.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from coursegrade.api import CourseError
+
 INTERVAL_S = 60.0  # at most one heartbeat per this many seconds
 SEND_TIMEOUT_S = 10.0
+REFUSED = (401, 403)  # HTTP statuses after which heartbeats stop until the next login
 EVENT = "post_run_cell"
 _MARK = "_coursegrade_heartbeat"  # found on our callback even after the module was reloaded
 
@@ -32,6 +36,7 @@ class Heartbeats:
         self._last: float | None = None
         self._thread: threading.Thread | None = None
         self._failed = False
+        self.stopped = False  # the site refused the token
         self._warning: str | None = None
 
     def __call__(self, result: Any = None) -> None:
@@ -39,7 +44,7 @@ class Heartbeats:
             print(f"coursegrade: {self._warning}", file=sys.stderr)
             self._warning = None
         now = time.monotonic()
-        if self._thread is not None and self._thread.is_alive():
+        if self.stopped or (self._thread is not None and self._thread.is_alive()):
             return
         if self._last is not None and now - self._last < INTERVAL_S:
             return
@@ -51,14 +56,22 @@ class Heartbeats:
         try:
             self.send()
         except Exception as exc:
-            if not self._failed:
+            if isinstance(exc, CourseError) and exc.status in REFUSED:
+                self.stopped = True
+                self._warning = (
+                    f"the site refused the heartbeats sent with your token ({exc}); time on task is no longer "
+                    'recorded. Log in again to resume: coursegrade.login("<your token>"), as the exercise page '
+                    "shows it."
+                )
+            elif not self._failed:
                 self._failed = True
                 self._warning = (
                     f"could not record time on task ({exc}); your work is not affected. "
-                    "Later failures are not reported."
+                    "Further failures are not reported until a heartbeat gets through again."
                 )
         else:
             self.sent += 1
+            self._failed = False
 
     def flush(self, timeout: float = SEND_TIMEOUT_S) -> None:
         """Wait for a heartbeat in flight (tests, and a clean exit)."""
@@ -77,6 +90,7 @@ def install(shell: Any, send: Callable[[], Any]) -> Heartbeats:
         keep = Heartbeats(send)
         shell.events.register(EVENT, keep)
     keep.send = send
+    keep.stopped = False  # a new login, perhaps with a new token
     return keep
 
 

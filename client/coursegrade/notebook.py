@@ -4,19 +4,19 @@ The kernel does not know its notebook; each front end says it its own way. ``fin
 order, and takes the first answer:
 
 1. ``path=`` given by the learner (always wins);
-2. Colab: its notebook API (``google.colab._message``), the notebook as it is in the browser now,
-   unsaved edits included;
-3. VS Code: ``__vsc_ipynb_file__``, which its Jupyter extension sets in the namespace;
-4. Jupyter (Lab, Notebook 7, classic): ``__session__`` in the namespace (ipykernel sets it from
-   ``JPY_SESSION_NAME``), else the ``JPY_SESSION_NAME`` variable itself.
+2. VS Code: ``__vsc_ipynb_file__``, which its Jupyter extension sets in the namespace;
+3. Jupyter (Lab, Notebook 7, classic): ``__session__`` in the namespace (ipykernel sets it from
+   ``JPY_SESSION_NAME``), else the ``JPY_SESSION_NAME`` variable itself;
+4. Colab: its notebook API (``google.colab._message``), the notebook as it is in the browser now,
+   unsaved edits included.
 
-VS Code and Jupyter give a file: what was last *saved*, which ``Found.saved_at`` tells.
+Colab comes last because asking it may wait up to ``COLAB_TIMEOUT_S``, and ``google.colab`` can be
+imported where no Colab answers (a local kernel with the package installed); the other two only
+read a name. VS Code and Jupyter give a file: what was last *saved*, which ``Found.saved_at`` tells.
 """
 
 from __future__ import annotations
 
-import ast
-import copy
 import json
 import os
 import sys
@@ -27,7 +27,7 @@ from typing import Any
 from coursegrade.api import CourseError
 
 METADATA_KEY = "coursegrade"  # notebook metadata the platform writes: {"exercise": slug, "site": url}
-SKIP_TAG = "skip-grading"  # cells with this tag are not run by the grader
+TOKEN_MARK = "<your token>"  # what the token becomes in an uploaded notebook
 COLAB_TIMEOUT_S = 30
 
 
@@ -67,11 +67,11 @@ def find(path: str | os.PathLike[str] | None = None) -> Found:
         return read_file("path", Path(path))
     ns = namespace()
     reasons: list[str] = []
-    for finder in (_colab, _vscode, _jupyter):
+    for finder in (_vscode, _jupyter, _colab):
         found = finder(ns, reasons)
         if found is not None:
             return found
-    raise NotebookNotFound(reasons)
+    raise NotebookNotFound(reasons or ["no Colab, VS Code or Jupyter notebook told its file"])
 
 
 def read_file(kind: str, path: Path) -> Found:
@@ -117,7 +117,6 @@ def _vscode(ns: dict[str, Any], reasons: list[str]) -> Found | None:
 def _jupyter(ns: dict[str, Any], reasons: list[str]) -> Found | None:
     name = ns.get("__session__") or os.environ.get("JPY_SESSION_NAME")
     if not name:
-        reasons.append("no Colab, VS Code or Jupyter notebook told its file")
         return None
     # A path relative to the server's root, or absolute; the kernel runs in the notebook's folder.
     for candidate in (Path(name), Path.cwd() / Path(name).name):
@@ -136,60 +135,22 @@ def course_metadata(notebook: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in meta.items() if k in ("exercise", "site") and isinstance(v, str) and v}
 
 
-def for_grading(notebook: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
-    """A copy to upload, with the cells that only use this client tagged ``skip-grading``.
+def for_grading(notebook: dict[str, Any], token: str) -> dict[str, Any]:
+    """A copy to upload: every cell as it is, with ``token`` replaced wherever it appears.
 
-    The grader has no network and no ``coursegrade``: ``import coursegrade`` would fail there and
-    ``submit()`` must not run again. Returns the copy and the indices of the tagged cells.
+    The login cell holds the token: grading does not need it (the grader gives ``import
+    coursegrade`` a stand-in that does nothing), and staff can read submissions.
     """
-    copied = copy.deepcopy(notebook)
-    tagged = []
-    for index, cell in enumerate(copied.get("cells", [])):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        if only_client_code(source):
-            metadata = cell.setdefault("metadata", {})
-            tags = metadata.setdefault("tags", [])
-            if SKIP_TAG not in tags:
-                tags.append(SKIP_TAG)
-            tagged.append(index)
-    return copied, tagged
 
+    def blanked(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(token, TOKEN_MARK)
+        if isinstance(value, list):
+            return [blanked(v) for v in value]
+        if isinstance(value, dict):
+            return {k: blanked(v) for k, v in value.items()}
+        return value
 
-def only_client_code(source: str) -> bool:
-    """Whether a cell does nothing but install, import and call coursegrade."""
-    # Magics (%pip, !pip) are Python to IPython only; the grader skips install lines anyway.
-    lines = ["pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
-    if any(line.lstrip().startswith("%%") for line in source.splitlines()):
-        return False
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return False
-    names = {"coursegrade"}
-    uses = False
-    for node in tree.body:
-        if isinstance(node, ast.Pass):
-            continue
-        if isinstance(node, ast.Import) and all(a.name.split(".")[0] == "coursegrade" for a in node.names):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-            uses = True
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "coursegrade":
-            names.update(a.asname or a.name for a in node.names)
-            uses = True
-        elif isinstance(node, (ast.Expr, ast.Assign)) and _calls_client(node.value, names):
-            uses = True
-        else:
-            return False
-    return uses
-
-
-def _calls_client(value: ast.expr, names: set[str]) -> bool:
-    if not isinstance(value, ast.Call):
-        return False
-    func = value.func
-    while isinstance(func, ast.Attribute):
-        func = func.value
-    return isinstance(func, ast.Name) and func.id in names
+    if not token:
+        raise ValueError("no token to leave out")  # "".replace would put the mark between every character
+    return blanked(notebook)

@@ -9,6 +9,7 @@ from coursegrade import heartbeat, notebook
 from coursegrade.api import Api, CourseError, Session, set_current
 
 TOKEN_ENV = "COURSEGRADE_TOKEN"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # where plain http never leaves this computer
 
 
 def login(token: str | None = None, site: str | None = None, exercise: str | None = None) -> None:
@@ -67,6 +68,12 @@ def _notebook_metadata() -> tuple[dict[str, str], str]:
 
 def _site_url(site: str) -> str:
     parsed = urllib.parse.urlsplit(site.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise CourseError(f"{site!r} is not a site address: give it as https://host (or http://host:port)")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise CourseError(f"{site!r} is not a site address: give it as https://host")
+    # The token goes with every request: over plain http anyone on the way could read it.
+    if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
+        raise CourseError(
+            f"{site!r} uses plain http, which would send your token unencrypted: give the site as "
+            f"https://{parsed.netloc} (http is only for a site on this computer, such as http://localhost:8000)"
+        )
     return f"{parsed.scheme}://{parsed.netloc}{parsed.path.rstrip('/')}"

@@ -64,7 +64,10 @@ def table(
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, caption: str = "") -> str:
+    """One line per row: its first cell, then the others that are not empty (a cell's own lines indented)."""
     lines = [caption] if caption else []
+    if headers:
+        lines.append("  ".join(headers))
     for row in rows:
         first, *rest = (str(c) for c in row)
         detail = "  ".join(r.replace("\n", "\n    ") for r in rest if r)

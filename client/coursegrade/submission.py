@@ -29,22 +29,17 @@ def submit(
     """Submit the current notebook (or the file at ``path``) and show its grading as it goes.
 
     With ``wait=False`` it returns once the submission is stored, as it is then (queued); else it
-    follows it for up to ``timeout`` seconds. Cells that only install, import or call coursegrade
-    are tagged ``skip-grading`` in what is sent (the grader has no network and no coursegrade),
-    and your token is left out of it.
+    follows it for up to ``timeout`` seconds. Every cell is sent as it is, your token left out:
+    while grading, ``coursegrade``'s functions do nothing, so cells that use it still run.
     """
     session = current()
     found = notebook.find(path)
-    prepared, skipped = notebook.for_grading(found.notebook)
+    data = json.dumps(notebook.for_grading(found.notebook, session.api.token)).encode()
     slug = session.exercise
     quoted = urllib.parse.quote(slug)
-    # The login cell holds the token: it is not needed to grade, and staff can read submissions.
-    data = json.dumps(prepared).replace(session.api.token, "<your token>").encode()
     created = session.api.upload(f"/api/v1/exercises/{quoted}/submissions", "notebook", f"{slug}.ipynb", data)
-    notes = [f"Submitted {found.where}{_saved(found.saved_at)} as submission {created['id']}."]
-    if skipped:
-        notes.append(f"Not run while grading (they only use coursegrade): cell(s) {', '.join(map(str, skipped))}.")
-    show.show("".join(show.paragraph(n) for n in notes), "\n".join(notes))
+    note = f"Submitted {found.where}{_saved(found.saved_at)} as submission {created['id']}."
+    show.show(show.paragraph(note), note)
     status = show.Display()
     deadline = time.monotonic() + (timeout if wait else 0.0)
     while True:

@@ -23,6 +23,8 @@ imported before). What it does:
 - ``import coursegrade`` (the course's notebook client, which learners use in Colab or Jupyter to
   check and submit) gives a stand-in whose every function prints a note and returns None: the
   submitted notebook's ``coursegrade.login(...)`` or ``coursegrade.submit()`` does nothing here.
+  Its submodules are stand-ins too (``from coursegrade.api import CourseError``, ``import
+  coursegrade.api``), and its exception classes are exception classes, so ``except`` clauses work.
 - ``input()``, ``getpass.getpass()`` and reads of ``sys.stdin`` raise ``NoInputError`` (an
   EOFError, which careful code already handles) with a message saying why, instead of waiting.
 - matplotlib: ``plt.show()`` draws nowhere and closes the figures, as Jupyter's inline backend
@@ -146,17 +148,34 @@ CLIENT = "coursegrade"
 
 
 class _ClientStandIn(types.ModuleType):
+    """``coursegrade``, any of its submodules, and any name in them.
+
+    A name that looks like an exception class is one, so that ``except coursegrade.CourseError:``
+    is valid when the learner's code raises; any other name is a stand-in again, as one cannot
+    tell a function (``coursegrade.check``) from a submodule (``coursegrade.api``) by its name.
+    Calling a stand-in notes the call and returns None.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        print(f"[grader] {self.__name__}() does nothing while grading.")
+
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        # IPython looks for `_repr_html_` and the like on what a cell shows: there are none.
+        if name.startswith("_"):
             raise AttributeError(name)
-
-        def call(*args: Any, **kwargs: Any) -> None:
-            print(f"[grader] {CLIENT}.{name}() does nothing while grading.")
-
-        return call
+        if name[:1].isupper() or name.endswith(("Error", "Exception")):
+            if name not in _client_errors:
+                _client_errors[name] = type(name, (Exception,), {"__module__": CLIENT})
+            value: Any = _client_errors[name]
+        else:
+            value = _ClientStandIn(f"{self.__name__}.{name}")
+        setattr(self, name, value)  # the same object each time it is asked for
+        return value
 
 
 _client: _ClientStandIn | None = None
+# One class per name, whichever submodule it is taken from, as the client's own are.
+_client_errors: dict[str, type[Exception]] = {}
 
 
 def _client_stub() -> _ClientStandIn:

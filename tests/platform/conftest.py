@@ -7,6 +7,7 @@ import shutil
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 
 from course.accounts.models import User
 from course.accounts.services import user_create
@@ -20,6 +21,12 @@ def _clean_media_and_queue():
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_reports():
+    # The process's cache (the shared time report) must not carry one test's figures into the next.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -15,7 +16,8 @@ from django.test import Client
 from course.accounts.models import User
 from course.cohorts.models import Cohort, Enrollment
 from course.curriculum.models import Exercise, ExerciseVersion, Module
-from course.progress.models import ActivityDay
+from course.progress.models import ActivityDay, Reveal
+from grader.help import bundle_help
 from tests.support import EXERCISES
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +95,13 @@ def test_load_curriculum_stores_criteria_checkpoints_and_steps(tmp_path, setting
             '[[steps]]\nslug = "t"\ntitle = "T"\nmodules = ["a"]\npublished_hours = [1, 2]\n',
             "already in step 's'",
         ),
+        (
+            '[[steps]]\nslug = "s"\ntitle = "S"\nmodules = []\npublished_hours = [1, 2]\n'
+            '[[steps]]\nslug = "s"\ntitle = "T"\nmodules = ["a"]\npublished_hours = [1, 2]\n',
+            "a second step with this slug",
+        ),
+        ('[[steps]]\nslug = "s"\ntitle = "S"\nmodules = "a"\npublished_hours = [1, 2]\n', "list of module slugs"),
+        ('[[steps]]\nslug = "s"\ntitle = "S"\nmodules = [1]\npublished_hours = [1, 2]\n', "list of module slugs"),
     ],
 )
 def test_load_curriculum_refuses_bad_steps(tmp_path, settings, steps, message):
@@ -127,8 +136,14 @@ def test_seed_demo_fills_the_demo_cohort_with_weeks_of_synthetic_work(tmp_path, 
     assert (max(days) - min(days)).days >= 28, "the activity spans weeks"
     assert all(step.hours is not None for step in time_report().steps), "every step has enough learners"
     admin = User.objects.create_superuser("root", "root@example.com", "pw")
-    stats = exercise_item_stats(exercise=Exercise.objects.get(slug="normalize-rows"), viewer=admin)
+    stats = exercise_item_stats(slug="normalize-rows", viewer=admin)
     assert stats.learners >= 20 and stats.discrimination is not None and stats.tests
+    # Nobody saw a hint or a solution its bundle does not have.
+    for exercise in Exercise.objects.filter(reveals__isnull=False).distinct().select_related("current_version"):
+        help_ = bundle_help(Path(exercise.current_version.bundle_path))
+        numbers = exercise.reveals.filter(kind=Reveal.Kind.HINT).values_list("number", flat=True)
+        assert max(numbers, default=0) <= len(help_.hints), exercise.slug
+        assert help_.solution or not exercise.reveals.filter(kind=Reveal.Kind.SOLUTION).exists(), exercise.slug
     again = StringIO()
     call_command("seed_demo", stdout=again)
     assert "synthetic" not in again.getvalue() and cohort.enrollments.count() == 36 + 4

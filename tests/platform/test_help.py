@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from course.accounts.services import user_create
 from course.cohorts.models import Cohort, Enrollment
 from course.curriculum.models import Exercise
 from course.progress.models import ExerciseProgress, Reveal
@@ -48,6 +49,12 @@ def test_hints_are_revealed_one_at_a_time_and_recorded(curriculum, learner):
     assert client.post("/api/v1/exercises/no-such-thing/hints").status_code == 404
 
 
+def test_a_new_cohort_starts_with_the_course_rule(db, settings):
+    settings.SOLUTION_AFTER_ATTEMPTS = 5
+    cohort = Cohort.objects.create(name="new")
+    assert (cohort.solution_policy, cohort.solution_after_attempts) == (Cohort.SolutionPolicy.AFTER_ATTEMPTS, 5)
+
+
 def test_the_solution_opens_after_attempts_by_default_and_is_recorded_once(curriculum, learner):
     client = client_for(learner)
     closed = client.post("/api/v1/exercises/normalize-rows/solution")
@@ -60,8 +67,15 @@ def test_the_solution_opens_after_attempts_by_default_and_is_recorded_once(curri
         shown = client.post("/api/v1/exercises/normalize-rows/solution").json()
         assert shown["solution"] == WALKTHROUGH
     assert Reveal.objects.filter(kind=Reveal.Kind.SOLUTION).count() == 1
-    # Without a walkthrough the solution is the reference's code.
+    # Nor hints nor solution of an exercise the learner may not work on yet: its module is locked.
     _attempts(learner, "causal-attention-pattern", 5)
+    for kind in ("solution", "hints"):
+        locked = client.post(f"/api/v1/exercises/causal-attention-pattern/{kind}")
+        assert locked.status_code == 403 and "is locked" in locked.json()["detail"]
+    assert not Reveal.objects.filter(exercise__slug="causal-attention-pattern").exists()
+    # Open (the cohort made prerequisites advice), and without a walkthrough: the reference's code.
+    cohort = Cohort.objects.create(name="advised", prerequisites_advisory=True)
+    Enrollment.objects.create(cohort=cohort, user=learner)
     reference = client.post("/api/v1/exercises/causal-attention-pattern/solution").json()["solution"]
     assert reference.startswith("The reference solution:") and "```python" in reference and "einsum" in reference
 
@@ -175,9 +189,13 @@ def test_the_exercise_statistics_count_who_passed_after_seeing_the_solution(
     seen = Reveal.objects.create(learner=learner, exercise=exercise, version=exercise.current_version, kind="solution")
     _attempts(learner, "normalize-rows", 4, passed=True)
     ExerciseProgress.objects.filter(learner=learner).update(passed_at=seen.revealed_at + timedelta(minutes=5))
+    # Counted too: a learner who looked at the solution before submitting anything.
+    reader = user_create(username="reader", role="learner", password="pw")[0]
+    Enrollment.objects.create(cohort=cohort, user=reader, role=Enrollment.Role.LEARNER)
+    Reveal.objects.create(learner=reader, exercise=exercise, version=exercise.current_version, kind="solution")
     stats = client_for(instructor).get("/api/v1/exercises/normalize-rows/statistics").json()
-    assert (stats["hints_seen"], stats["solution_seen"], stats["passed_after_solution"]) == (2, 1, 1)
+    assert (stats["hints_seen"], stats["solution_seen"], stats["passed_after_solution"]) == (2, 2, 1)
     page = Client()
     page.force_login(instructor)
     html = page.get("/staff/exercises/normalize-rows/").content.decode()
-    assert "2 learners saw a hint; 1 saw the solution, of whom <strong>1 passed after seeing it</strong>" in html
+    assert "2 learners saw a hint; 2 saw the solution, of whom <strong>1 passed after seeing it</strong>" in html

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import hashlib
+import http.server
 import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -95,6 +99,22 @@ def test_served_templates_tell_the_client_their_exercise_and_site(curriculum, le
     assert "coursegrade" not in stored["metadata"]  # added when served, never stored
 
 
+def test_behind_a_tls_proxy_the_site_handed_out_is_https(curriculum, learner, settings):
+    probe = "from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "course.config.settings", "BEHIND_TLS_PROXY": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {probe}"], env=env, capture_output=True, text=True
+    )
+    assert out.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https') True", out.stderr
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    client = client_for(learner)
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "course.example.org"]
+    proxied = client.get(
+        "/api/v1/exercises/normalize-rows/notebook", HTTP_HOST="course.example.org", HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert json.loads(proxied.content)["metadata"]["coursegrade"]["site"] == "https://course.example.org"
+
+
 def test_the_exercise_page_shows_the_install_and_login_lines(curriculum, learner, client):
     client.force_login(learner)
     page = client.get("/exercises/normalize-rows/").content.decode()
@@ -106,21 +126,110 @@ def test_the_exercise_page_shows_the_install_and_login_lines(curriculum, learner
     assert Token.objects.filter(user=learner).count() == 1
 
 
-def test_cells_that_only_use_the_client_are_not_graded(monkeypatch):
+def test_the_uploaded_copy_keeps_every_cell_and_leaves_out_the_token(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "client"))
-    from coursegrade.notebook import for_grading, only_client_code
+    from coursegrade.notebook import for_grading
 
-    assert only_client_code('%pip install http://x/c.whl\nimport coursegrade; coursegrade.login("t")')
-    assert only_client_code("from coursegrade import check as c\n# run the visible tests\nsummary = c()")
-    assert only_client_code("coursegrade.submit(\n    wait=False,\n)")
-    assert not only_client_code("import coursegrade\nimport numpy as np")
-    assert not only_client_code("x = normalize_rows(a)")
-    assert not only_client_code("%%bash\ncoursegrade")
-    assert not only_client_code("# nothing but a comment")
-    notebook = {"cells": [{"cell_type": "code", "source": ["import coursegrade\n", "coursegrade.check()"]}]}
-    graded, tagged = for_grading(notebook)
-    assert tagged == [0] and graded["cells"][0]["metadata"]["tags"] == ["skip-grading"]
-    assert "metadata" not in notebook["cells"][0]  # the learner's own notebook is not changed
+    login = ["%pip install http://x/c.whl\n", "import coursegrade\n", 'coursegrade.login("s3cret")']
+    notebook = {"metadata": {"note": "s3cret"}, "cells": [{"cell_type": "code", "metadata": {}, "source": login}]}
+    graded = for_grading(notebook, "s3cret")
+    # Not tagged: the grader skips the install line, and `coursegrade` there is a stand-in that does nothing.
+    assert graded["cells"] == [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": ["%pip install http://x/c.whl\n", "import coursegrade\n", 'coursegrade.login("<your token>")'],
+        }
+    ]
+    assert graded["metadata"] == {"note": "<your token>"}
+    assert notebook["cells"][0]["source"] == login  # the learner's own notebook is not changed
+
+
+class _Site(http.server.BaseHTTPRequestHandler):
+    """A site that redirects: ``/away`` to another port, ``/moved`` and every POST to its own ``/modules``."""
+
+    seen: list[tuple[str, str | None]]
+    other = ""
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path == "/away":
+            self._answer(302, location=f"{self.other}/modules")
+        elif self.path == "/moved":
+            self._answer(301, location="/modules")
+        else:
+            self._answer(200, b"[]", "application/json")
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path == "/page":  # a login page, say, where the site was expected
+            self._answer(200, b"<html>sign in</html>", "text/html")
+        else:
+            self._answer(303, location="/modules")
+
+    def _answer(self, code: int, body: bytes = b"", kind: str = "text/plain", location: str = "") -> None:
+        self.send_response(code)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _serving(seen: list, other: str = "") -> Iterator[str]:
+    handler = type("Handler", (_Site,), {"seen": seen, "other": other})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_token_goes_to_the_site_only(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "client"))
+    monkeypatch.setenv("NO_PROXY", "*")
+    from coursegrade import login, show
+    from coursegrade.api import Api, CourseError
+
+    with pytest.raises(CourseError, match="plain http, which would send your token unencrypted"):
+        login("s3cret", site="http://course.example.org", exercise="normalize-rows")
+    # Plain http to this computer is allowed (a site run locally): the login gets as far as connecting.
+    with pytest.raises(CourseError, match=r"cannot reach http://\[::1\]:9"):
+        login("s3cret", site="http://[::1]:9", exercise="normalize-rows")
+
+    elsewhere: list = []
+    site_seen: list = []
+    with _serving(elsewhere) as other, _serving(site_seen, other) as site:
+        api = Api(site, "s3cret")
+        assert api.json("GET", "/moved") == []  # within the site: followed, token and all
+        with pytest.raises(CourseError, match="not the same site") as refused:
+            api.json("GET", "/away")
+        assert f"redirected to {other}/modules" in str(refused.value)
+        assert elsewhere == []  # never asked, so it never saw the token
+        # urllib would repeat a redirected POST as a GET without the notebook.
+        with pytest.raises(CourseError, match="redirected a POST"):
+            api.upload("/submit", "notebook", "n.ipynb", b"{}")
+        with pytest.raises(CourseError, match="did not answer /page as a coursegrade site does"):
+            api.upload("/page", "notebook", "n.ipynb", b"{}")
+    assert site_seen == [
+        ("/moved", "Token s3cret"),
+        ("/modules", "Token s3cret"),
+        ("/away", "Token s3cret"),
+        ("/submit", "Token s3cret"),
+        ("/page", "Token s3cret"),
+    ]
+
+    table = show.text_table(["test", "points"], [["test_a", "1/1"]], caption="visible tests")
+    assert table == "visible tests\ntest  points\ntest_a  1/1"
 
 
 # The learner's kernel. Steps write what they saw into `out`, printed as JSON on the last line.
@@ -235,35 +344,55 @@ KERNEL = textwrap.dedent(
     slow()
     out["slow_heartbeat_held_cell_s"] = time.monotonic() - started
 
-    def failing():
-        raise coursegrade.CourseError("cannot reach the site")
+    # Over the real site: a failure is said once until a heartbeat gets through again; a refused
+    # token stops them until the next login.
+    from coursegrade.api import Api, Session
+    from coursegrade.session import _heartbeat
 
-    broken, err = heartbeat.Heartbeats(failing), io.StringIO()
+    logged_in = coursegrade.api.current()
+    unreachable = Session(Api("http://127.0.0.1:9", token), logged_in.exercise)
+    refused = Session(Api(site, "not-a-token"), logged_in.exercise)
+    sent_before, sent, err = beats.sent, [], io.StringIO()
     heartbeat.INTERVAL_S = 0
     with contextlib.redirect_stderr(err):
-        for _ in range(3):
-            broken()
-            broken.flush()
-        broken()
+        for session in (unreachable, unreachable, logged_in, unreachable, refused, logged_in):
+            beats.send = lambda session=session: _heartbeat(session)
+            run("pass")
+            beats.flush()
+            sent.append(beats.sent - sent_before)
+        os.environ["COURSEGRADE_TOKEN"] = token
+        run("coursegrade.login()")
+        del os.environ["COURSEGRADE_TOKEN"]
+        beats.flush()
+        sent.append(beats.sent - sent_before)
     heartbeat.INTERVAL_S = 60.0
+    out["heartbeats_sent"] = sent
     out["heartbeat_warnings"] = err.getvalue()
 
-    # Which notebook: path= > Colab > VS Code > Jupyter (__session__, then JPY_SESSION_NAME).
+    # Which notebook: path= > VS Code > Jupyter (__session__, then JPY_SESSION_NAME) > Colab.
     out["found_jupyter"] = notebook.find().kind
     ns["__vsc_ipynb_file__"] = cfg["solution"]
     out["found_vscode"] = [notebook.find().kind, notebook.find().where]
     google, colab, message = (types.ModuleType(n) for n in ("google", "google.colab", "google.colab._message"))
-    message.blocking_request = lambda request, timeout_sec=None: (
-        {"ipynb": {"cells": [], "metadata": {"from": "colab"}}} if request == "get_ipynb" else None
-    )
+    asked = []
+
+    def blocking_request(request, timeout_sec=None):
+        asked.append(request)
+        return {"ipynb": {"cells": [], "metadata": {"from": "colab"}}} if request == "get_ipynb" else None
+
+    message.blocking_request = blocking_request
     google.colab, colab._message = colab, message
     sys.modules.update({"google": google, "google.colab": colab, "google.colab._message": message})
+    # google.colab imported where a file is named (a local kernel with the package): Colab is not asked.
+    out["found_over_colab"] = [notebook.find().kind, len(asked)]
+    del ns["__vsc_ipynb_file__"]
+    out["found_over_colab"].append(notebook.find().kind)
+    del ns["__session__"]
     found = notebook.find()
-    out["found_colab"] = [found.kind, found.notebook["metadata"]]
+    out["found_colab"] = [found.kind, found.notebook["metadata"], asked]
     out["found_path"] = notebook.find(path=cfg["template"]).kind
     for name in ("google", "google.colab", "google.colab._message"):
         del sys.modules[name]
-    del ns["__vsc_ipynb_file__"], ns["__session__"]
     os.environ["JPY_SESSION_NAME"] = "some/folder/" + os.path.basename(cfg["template"])
     os.chdir(os.path.dirname(cfg["template"]))  # Jupyter starts the kernel in the notebook's folder
     out["found_env"] = [notebook.find().kind, notebook.find().where]
@@ -364,11 +493,17 @@ def test_install_check_heartbeats_and_submit_from_a_notebook(live_server, curric
     assert sent == 1 or elapsed >= 60  # every cell so far ran within the minute after login
     assert out["sent_after_three_cells"] == sent + 3
     assert out["slow_heartbeat_held_cell_s"] < 0.5  # sent on a background thread
-    assert out["heartbeat_warnings"].count("could not record time on task") == 1  # then silent
+    # Two blips, each said once; the site refusing the token stops them until the login after it.
+    assert out["heartbeats_sent"] == [0, 0, 1, 1, 1, 1, 2]
+    warnings = out["heartbeat_warnings"]
+    assert warnings.count("could not record time on task") == 2
+    assert warnings.count("the site refused the heartbeats") == 1 and "does not accept this token" in warnings
+    assert 'Log in again to resume: coursegrade.login("<your token>")' in warnings
 
     assert out["found_jupyter"] == "jupyter"
     assert out["found_vscode"] == ["vscode", str(SOLUTION)]
-    assert out["found_colab"] == ["colab", {"from": "colab"}]
+    assert out["found_over_colab"] == ["vscode", 0, "jupyter"]
+    assert out["found_colab"] == ["colab", {"from": "colab"}, ["get_ipynb"]]
     assert out["found_path"] == "path"
     assert out["found_env"] == ["jupyter", str(template_path)]
     assert "cannot tell which notebook this is" in out["found_nothing"] and "path=" in out["found_nothing"]
@@ -380,11 +515,10 @@ def test_install_check_heartbeats_and_submit_from_a_notebook(live_server, curric
     assert f"as submission {submission.id}" in html and "Queued" in html and "Still queued" in html
     assert out["stage_updates"] >= 1  # one display, updated in place while polling
     raw = submission.notebook.read().decode()
-    stored = json.loads(raw)
-    assert token not in raw and stored["cells"][1]["source"].endswith('coursegrade.login("<your token>")')
-    tags = [cell.get("metadata", {}).get("tags", []) for cell in stored["cells"]]
-    assert tags[1] == ["skip-grading"] and tags[-1] == ["skip-grading"]
-    assert all(t == [] for t in tags[2:-1]) and "cell(s) 1, 5" in html
+    assert token not in raw
+    # Every cell as the learner wrote it, none tagged: while grading, coursegrade does nothing.
+    assert json.loads(raw) == json.loads(json.dumps(work).replace(token, "<your token>"))
+    assert json.loads(raw)["cells"][1]["source"].endswith('import coursegrade; coursegrade.login("<your token>")')
 
     # Heartbeats arrived: the client's, and the submission's own.
     day = ActivityDay.objects.get(learner=learner, exercise__slug="normalize-rows")

@@ -150,6 +150,27 @@ def test_pages_enforce_permissions(client, curriculum, learner, other_learner, c
 
 
 @pytest.mark.django_db
+def test_every_page_has_a_plain_title_and_its_sections_once(client, curriculum, learner, instructor, cohort):
+    import re
+
+    client.force_login(instructor)
+    pages = [
+        "/",
+        "/exercises/normalize-rows/",
+        f"/cohorts/{cohort.id}/",
+        "/staff/exercises/normalize-rows/",
+        "/reports/time",
+    ]
+    for url in pages:
+        page = client.get(url).content.decode()
+        head = page.split("</head>", 1)[0]  # SVG charts carry <title>s of their own
+        titles = re.findall(r"<title>(.*?)</title>", head, re.S)
+        assert len(titles) == 1 and "<" not in titles[0] and len(titles[0]) < 80, (url, titles)
+        ids = re.findall(r'\bid="([^"]+)"', page)
+        assert len(ids) == len(set(ids)), (url, sorted({i for i in ids if ids.count(i) > 1}))
+
+
+@pytest.mark.django_db
 def test_instructor_statistics_page(client, curriculum, learner, other_learner, instructor, cohort):
     from course.cohorts.models import Enrollment
     from course.submissions.models import Submission

@@ -127,6 +127,10 @@ def test_pages_say_why_and_how_and_staff_toggle_advice(course, learner, instruct
     assert 'id="prerequisites-mode">advice<' in response.content.decode()
     assert Cohort.objects.get(id=cohort.id).prerequisites_advisory
     assert "Advised first:" in page.get("/").content.decode()
+    for attempts, said in (("two", "must be a whole number"), ("101", "between 0 and 100")):
+        refused = staff.post(f"/cohorts/{cohort.id}/settings", {"solution_after_attempts": attempts}, follow=True)
+        assert said in refused.content.decode()
+    assert Cohort.objects.get(id=cohort.id).solution_after_attempts == 3
 
 
 def test_analytics_count_tested_out_as_skipped_not_stuck(course, learner, other_learner, cohort):

@@ -250,6 +250,11 @@ def test_private_report_is_for_course_staff(report_data, client, settings):
     from course.accounts.models import User
 
     settings.TIME_REPORT_PUBLIC = False
+    client.force_login(User.objects.get(username="L1"))
+    assert 'id="nav-time-report"' not in client.get("/").content.decode()  # no link to a page it may not open
+    client.force_login(User.objects.get(username="ines"))
+    assert 'id="nav-time-report"' in client.get("/").content.decode()
+    client.logout()
     response = client.get("/reports/time")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/reports/time"
     assert client.get("/reports/time?format=csv").status_code == 302
@@ -299,8 +304,28 @@ def test_cohort_filter_is_for_that_cohorts_staff(report_data, client, settings):
 # --- cost ----------------------------------------------------------------------------------------
 
 
+def test_the_report_is_shared_for_a_few_minutes_and_says_when_it_was_computed(report_data, client, settings):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TIME_REPORT_CACHE_S = 300
+    first = client_for(None).get("/api/v1/reports/time").json()
+    learner_with_hours("L8", {"e1a": 1, "e1b": 1, "e2": 1}, passed=("e1a", "e1b", "e2"), cohort=report_data[0])
+    with CaptureQueriesContext(connection) as queries:
+        again = client_for(None).get("/api/v1/reports/time").json()
+    assert again == first and len(queries) == 0  # anonymous: not even a session is read
+    html = client.get("/reports/time").content.decode()
+    assert f"Figures as of {first['computed_at'][:10]}" in html and "recomputed at most every 5 minutes" in html
+    cache.clear()  # as when the five minutes are over
+    fresh = client_for(None).get("/api/v1/reports/time").json()
+    assert fresh["learners"] == first["learners"] + 1 and fresh["computed_at"] > first["computed_at"]
+    settings.TIME_REPORT_CACHE_S = 0
+    assert client_for(None).get("/api/v1/reports/time").json()["computed_at"] > fresh["computed_at"]
+
+
 @pytest.mark.django_db
-def test_queries_do_not_grow_with_the_learners(curriculum, client, django_assert_max_num_queries):
+def test_queries_do_not_grow_with_the_learners(curriculum, client, settings, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -308,6 +333,7 @@ def test_queries_do_not_grow_with_the_learners(curriculum, client, django_assert
     from course.cohorts.demo_data import build
     from course.cohorts.models import Enrollment
 
+    settings.TIME_REPORT_CACHE_S = 0  # what computing it costs, every time
     instructor = User.objects.create_user(username="staff", password="pw", role=User.Role.INSTRUCTOR)
     counts = []
     for learners, exercises in ((20, 4), (200, 36)):

@@ -104,3 +104,35 @@ def test_input_gets_a_clear_error_instead_of_hanging(make_bundle, sandbox_settin
     assert cell.evalue.startswith("input() cannot be answered while grading")
     assert "Cell 2, line 1" in cell.traceback and "input('Your name: ')" in cell.traceback
     assert result.notebook_changes == []
+
+
+def test_the_client_in_its_own_cell_and_in_later_cells_with_the_learners_code(make_bundle, sandbox_settings):
+    bundle = make_bundle(
+        """
+        import pytest
+
+        @pytest.mark.visible
+        @pytest.mark.points(1)
+        def test_square(student):
+            assert student.square(3) == 9
+            assert student.caught == "learner"
+        """
+    )
+    nb = notebook(
+        # As the exercise page gives it: install and log in, alone in the first cell.
+        "%pip install https://course.example.org/client/coursegrade_client-0.1.1-py3-none-any.whl\n"
+        "import coursegrade\ncoursegrade.login('token')",
+        # `coursegrade` must still be defined here, with the code the tests need.
+        "def square(x):\n    return x * x\n\nsummary = coursegrade.check()",
+        # The client's submodules and exception classes, in a handler the learner's error goes through.
+        "import coursegrade.api\nfrom coursegrade.api import CourseError\n"
+        "try:\n    coursegrade.api.current()\n    int('not a number')\n"
+        "except CourseError:\n    caught = 'client'\nexcept ValueError:\n    caught = 'learner'",
+        "coursegrade.submit()",
+    )
+    result = grade(bundle, nb, sandbox_settings)
+    assert result.verdict == Verdict.GRADED, result.output
+    assert result.score == result.max_score == 1, [(t.name, t.output) for t in result.tests]
+    assert [(c.index, c.ename, c.evalue) for c in result.cells if c.status != "ok"] == []
+    (change,) = result.notebook_changes
+    assert change.startswith("Cell 0, line 1: `%pip install https://course.example.org/client/")

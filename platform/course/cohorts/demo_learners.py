@@ -27,6 +27,7 @@ from course.cohorts.models import Cohort, Enrollment
 from course.curriculum.models import Exercise, Module
 from course.progress.models import ActivityDay, ExerciseProgress, Reveal
 from course.submissions.models import Submission, TestResult
+from grader.help import bundle_help
 
 PREFIX = "synthetic-"
 NOTEBOOK = "submissions/synthetic/demo.ipynb"  # one placeholder file every synthetic submission points at
@@ -41,6 +42,8 @@ class _Item:
     exercise: Exercise
     tests: list[tuple[str, float]]  # (name, points) of the current version's tests
     minutes: float
+    hints: int  # what the bundle has to reveal: nobody sees a hint or solution that is not there
+    has_solution: bool
 
 
 @dataclass
@@ -100,7 +103,8 @@ def _course() -> list[tuple[Module, list[str], list[_Item]]]:
             if sum(points for _, points in tests) != version.points:  # markers it lacks: one test worth all
                 tests = [("test_reference", version.points)]
             minutes = version.estimated_minutes or 60 * module.estimated_hours / 4
-            items.append(_Item(exercise, tests, minutes))
+            help_ = bundle_help(Path(version.bundle_path))
+            items.append(_Item(exercise, tests, minutes, len(help_.hints), bool(help_.solution)))
         course.append((module, [r.slug for r in module.requires.all()], items))
     return course
 
@@ -157,9 +161,10 @@ def _attempt(learner: _Learner, item: _Item, rng: random.Random, rows: _Rows, *,
         if rng.random() < skill or (solution and rng.random() < 0.9):
             passed = True
             break
-        if attempts >= 2 and rng.random() < 0.5:
+        # The draws come first: what a bundle offers must not change the rest of the random history.
+        if attempts >= 2 and rng.random() < 0.5 and hints < item.hints:
             hints += 1
-        if attempts >= 3 and not solution and rng.random() < 0.35:
+        if attempts >= 3 and not solution and rng.random() < 0.35 and item.has_solution:
             solution = True
         elif attempts >= 2 and rng.random() < 0.6 * (1 - skill):
             break  # gives up on it for now: the weaker the learner, the sooner

@@ -2,6 +2,11 @@ from django.conf import settings
 from django.db import models
 
 
+def default_solution_after_attempts() -> int:
+    # The course's rule (also that of learners in no cohort) is where a new cohort starts.
+    return settings.SOLUTION_AFTER_ATTEMPTS
+
+
 class Cohort(models.Model):
     name = models.CharField(max_length=200, unique=True)
     starts_on = models.DateField(null=True, blank=True)
@@ -18,7 +23,7 @@ class Cohort(models.Model):
     solution_policy = models.CharField(
         max_length=20, choices=SolutionPolicy.choices, default=SolutionPolicy.AFTER_ATTEMPTS
     )
-    solution_after_attempts = models.PositiveSmallIntegerField(default=3)
+    solution_after_attempts = models.PositiveSmallIntegerField(default=default_solution_after_attempts)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 
 from course.accounts.models import User
 from course.cohorts.models import Cohort, Enrollment
-from course.progress.selectors import ModuleState, curriculum, standings
+from course.progress.models import ActivityDay, ExerciseProgress, Reveal
+from course.progress.selectors import ModuleState, curriculum, help_taken, standings
 
 # The funnel's columns, furthest along first; a learner who tested out of a module skipped it.
 FUNNEL_STATES = (
@@ -95,8 +96,6 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
     from django.db.models import Max
     from django.utils import timezone
 
-    from course.progress.models import ActivityDay, ExerciseProgress
-
     learners = _learners(cohort)
     ids = [lid for lid, _ in learners]
     course = curriculum()
@@ -152,30 +151,16 @@ def cohort_dashboard(*, cohort: Cohort) -> dict[str, Any]:
 
 
 def _reveals(ids: list[int], names: dict[int, str]) -> list[dict[str, Any]]:
-    """Per learner and exercise they asked for help on: hints seen, when the solution was shown,
-    and whether they passed after seeing it (two queries)."""
-    from course.progress.models import ExerciseProgress, Reveal
-
-    rows: dict[tuple[int, str], dict[str, Any]] = {}
-    for learner_id, exercise_id, slug, kind, at in Reveal.objects.filter(learner_id__in=ids).values_list(
-        "learner_id", "exercise_id", "exercise__slug", "kind", "revealed_at"
-    ):
-        row = rows.setdefault(
-            (learner_id, exercise_id),
-            {"learner": names[learner_id], "exercise": slug, "hints": 0, "solution_at": None, "passed_at": None},
-        )
-        if kind == Reveal.Kind.HINT:
-            row["hints"] += 1
-        else:
-            row["solution_at"] = at
-    passed = ExerciseProgress.objects.filter(
-        learner_id__in={lid for lid, _ in rows}, exercise_id__in={eid for _, eid in rows}, passed_at__isnull=False
-    ).values_list("learner_id", "exercise_id", "passed_at")
-    for learner_id, exercise_id, at in passed:
-        if (row := rows.get((learner_id, exercise_id))) is not None:
-            row["passed_at"] = at
-    for row in rows.values():
-        row["passed_after_solution"] = bool(
-            row["solution_at"] and row["passed_at"] and row["passed_at"] > row["solution_at"]
-        )
-    return sorted(rows.values(), key=lambda r: (r["learner"], r["exercise"]))
+    """Per learner and exercise they asked for help on, as rows of the page and its export."""
+    rows = [
+        {
+            "learner": names[h.learner_id],
+            "exercise": h.exercise,
+            "hints": h.hints,
+            "solution_at": h.solution_at,
+            "passed_at": h.passed_at,
+            "passed_after_solution": h.passed_after_solution,
+        }
+        for h in help_taken(Reveal.objects.filter(learner_id__in=ids))
+    ]
+    return sorted(rows, key=lambda r: (r["learner"], r["exercise"]))

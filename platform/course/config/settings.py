@@ -18,6 +18,13 @@ SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto: requests that came in over https are
+# known as such, so the addresses the site hands out (the notebook client's site and wheel) are
+# https:// (the client refuses plain http elsewhere than localhost), and cookies travel over https only.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -77,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "course.web.context_processors.navigation",
             ]
         },
     }
@@ -193,6 +201,8 @@ SOLUTION_AFTER_ATTEMPTS = env_int("SOLUTION_AFTER_ATTEMPTS", 3)
 # (then course staff only).
 TIME_REPORT_MIN_GROUP = env_int("TIME_REPORT_MIN_GROUP", 5)
 TIME_REPORT_PUBLIC = env_bool("TIME_REPORT_PUBLIC", True)
+# How long the pages and the API reuse a computed report (seconds; 0 computes it on every request).
+TIME_REPORT_CACHE_S = env_int("TIME_REPORT_CACHE_S", 300)
 
 LOGGING = {
     "version": 1,

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from course.curriculum.models import BundleUpload
-from course.curriculum.selectors import environment_view, exercise_get
+from course.curriculum.selectors import environment_view, published_exercise
 from course.curriculum.services import bundle_upload_create
 from course.errors import Invalid
 from course.notebook_client import site_url, with_metadata
@@ -22,6 +22,7 @@ class ExerciseStandingSerializer(serializers.Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     state = serializers.CharField()
+    open = serializers.BooleanField(help_text="you may submit it: its module is open, or it is a checkpoint")
     best_score = serializers.FloatField()
     max_score = serializers.FloatField()
     attempts = serializers.IntegerField()
@@ -68,13 +69,6 @@ class ModuleListApi(APIView):
         )
 
 
-def _exercise_or_404(slug: str):
-    exercise = exercise_get(slug=slug)
-    if exercise is None or exercise.current_version is None:
-        raise NotFound(f"there is no exercise {slug!r}")
-    return exercise
-
-
 class EnvironmentSerializer(serializers.Serializer):
     name = serializers.CharField()
     available = serializers.BooleanField(help_text="whether a grading worker has registered this environment")
@@ -99,7 +93,7 @@ class ExerciseDetailApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, slug: str):
-        exercise = _exercise_or_404(slug)
+        exercise = published_exercise(slug=slug)
         data = self.OutputSerializer(exercise).data | {
             "environment": environment_view(exercise.current_version.environment)
         }
@@ -119,7 +113,7 @@ class ExerciseHelpApi(APIView):
 
     @extend_schema(responses=HelpSerializer)
     def get(self, request, slug: str):
-        return Response(asdict(help_for(learner=request.user, exercise=_exercise_or_404(slug))))
+        return Response(asdict(help_for(learner=request.user, exercise=published_exercise(slug=slug))))
 
 
 class ExerciseHintApi(APIView):
@@ -143,7 +137,7 @@ class ExerciseNotebookApi(APIView):
 
     @extend_schema(responses={(200, "application/x-ipynb+json"): OpenApiTypes.BINARY})
     def get(self, request, slug: str):
-        exercise = _exercise_or_404(slug)
+        exercise = published_exercise(slug=slug)
         # The notebook client reads its exercise and site from the notebook's metadata.
         template = with_metadata(exercise.current_version.template, exercise=exercise.slug, site=site_url(request))
         response = HttpResponse(json.dumps(template, indent=1), content_type="application/x-ipynb+json")
@@ -194,7 +188,7 @@ class ExerciseStarterApi(APIView):
     def get(self, request, slug: str):
         from grader.starter import starter_pack
 
-        version = _exercise_or_404(slug).current_version
+        version = published_exercise(slug=slug).current_version
         template = with_metadata(version.template, exercise=slug, site=site_url(request))
         response = HttpResponse(starter_pack(version.bundle_path, template), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{slug}-starter.zip"'

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from course.curriculum.models import Exercise, SandboxEnvironment
+from course.errors import NotFound
 
 
 def exercise_get(*, slug: str) -> Exercise | None:
     return Exercise.objects.select_related("module", "current_version").filter(slug=slug).first()
+
+
+def published_exercise(*, slug: str) -> Exercise:
+    """The exercise learners can work on: NotFound when there is none, or none published yet."""
+    exercise = exercise_get(slug=slug)
+    if exercise is None or exercise.current_version is None:
+        raise NotFound(f"there is no exercise {slug!r}")
+    return exercise
 
 
 def environment_get(*, name: str) -> SandboxEnvironment | None:

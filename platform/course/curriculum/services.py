@@ -72,6 +72,7 @@ def _read_steps(steps: Any, modules: set[str], path: Path) -> list[dict[str, Any
     if not isinstance(steps, list):
         raise CurriculumError(f"{path}: steps must be a [[steps]] list")
     placed: dict[str, str] = {}
+    seen: set[str] = set()
     for step in steps:
         where = f"{path}: step {step.get('slug')!r}" if isinstance(step, dict) else f"{path}: a step"
         if (
@@ -82,6 +83,12 @@ def _read_steps(steps: Any, modules: set[str], path: Path) -> list[dict[str, Any
             raise CurriculumError(f"{where}: needs a slug and a title")
         if unknown := set(step) - _STEP_KEYS:
             raise CurriculumError(f"{where}: unknown keys {sorted(unknown)}")
+        if step["slug"] in seen:
+            raise CurriculumError(f"{where}: a second step with this slug")
+        seen.add(step["slug"])
+        members = step.get("modules", [])
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise CurriculumError(f"{where}: modules must be a list of module slugs")
         hours = step.get("published_hours")
         if (
             not isinstance(hours, list)
@@ -90,7 +97,7 @@ def _read_steps(steps: Any, modules: set[str], path: Path) -> list[dict[str, Any
             or not 0 <= hours[0] <= hours[1]
         ):
             raise CurriculumError(f"{where}: published_hours must be [low, high] hours, low <= high")
-        for slug in step.get("modules", []):
+        for slug in members:
             if slug not in modules:
                 raise CurriculumError(f"{where}: unknown module {slug!r}")
             if slug in placed:

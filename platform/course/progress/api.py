@@ -84,6 +84,7 @@ class TimeReportApi(ErrorsAsJsonMixin, APIView):
         cohort = serializers.IntegerField(allow_null=True)
         min_group = serializers.IntegerField()
         learners = serializers.IntegerField(help_text="learners enrolled in the cohorts looked at")
+        computed_at = serializers.DateTimeField(help_text="when these figures were computed (reused for a few minutes)")
         quartile_method = serializers.CharField()
         steps = StepTimeSerializer(many=True)
         modules = ModuleTimeSerializer(many=True)
@@ -110,6 +111,7 @@ class TimeReportApi(ErrorsAsJsonMixin, APIView):
             "cohort": report.cohort_id,
             "min_group": report.min_group,
             "learners": report.learners,
+            "computed_at": report.computed_at,
             "quartile_method": QUARTILE_METHOD,
             **report_rows(report),
         }

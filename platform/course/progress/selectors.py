@@ -6,15 +6,21 @@ and exercises, so cohort pages stay cheap.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
-from django.db.models import Sum
+from django.conf import settings
+from django.db.models import QuerySet, Sum
 
 from course.accounts.models import User
-from course.cohorts.models import Enrollment
+from course.cohorts.models import Cohort, Enrollment
 from course.curriculum.models import Exercise, Module
+from course.errors import Forbidden, NotFound
 from course.progress.models import ActivityDay, ExerciseProgress, Reveal
+from grader.help import BundleHelp, bundle_help
 
 
 class ModuleState:
@@ -42,6 +48,8 @@ class ExerciseStanding:
     active: bool = False
     # Passing every checkpoint of its module tests the learner out of it; open while the module is locked.
     checkpoint: bool = False
+    # The learner may submit it and reveal its help: its module is not locked, or it is a checkpoint.
+    open: bool = True
 
 
 @dataclass(slots=True)
@@ -77,10 +85,6 @@ class ModuleStanding:
     missing: list[MissingPrerequisite] = field(default_factory=list)
     # A cohort of the learner made prerequisites advisory: missing ones do not lock the module.
     advisory: bool = False
-
-    def is_open(self, exercise: ExerciseStanding) -> bool:
-        """Whether the learner may submit ``exercise``: its module is not locked, or it is a checkpoint."""
-        return self.state != ModuleState.LOCKED or exercise.checkpoint
 
 
 @dataclass
@@ -211,6 +215,9 @@ def _learner_standing(progress, seconds, static, position, detail, advisory) -> 
             standing.state = ModuleState.IN_PROGRESS
         else:
             standing.state = ModuleState.AVAILABLE
+        if standing.state == ModuleState.LOCKED:
+            for exercise in standing.exercises:
+                exercise.open = exercise.checkpoint
         by_slug[module.slug] = i
         result.append(standing)
     return result
@@ -241,11 +248,22 @@ def unlock_advice(module: ModuleStanding) -> str:
     return "it needs " + "; ".join(parts) if parts else "complete its prerequisites first"
 
 
-def module_standing_for(*, learner_id: int, module_slug: str) -> ModuleStanding | None:
-    for standing in standings(learner_ids=[learner_id])[learner_id]:
-        if standing.slug == module_slug:
-            return standing
-    return None
+def exercise_standing_for(*, learner: User, exercise: Exercise) -> tuple[ModuleStanding, ExerciseStanding]:
+    """The learner's standing in ``exercise`` and in its module: the one place the lock rule is read."""
+    for module in standings(learner_ids=[learner.id])[learner.id]:
+        for standing in module.exercises:
+            if standing.slug == exercise.slug:
+                if learner.is_course_staff:  # staff try everything, locked or not
+                    standing.open = True
+                return module, standing
+    raise NotFound(f"there is no exercise {exercise.slug!r}")
+
+
+def require_open(*, learner: User, exercise: Exercise) -> None:
+    """Forbidden, with why and how to open it, when the exercise's module is locked for ``learner``."""
+    module, standing = exercise_standing_for(learner=learner, exercise=exercise)
+    if not standing.open:
+        raise Forbidden(f"module {module.slug!r} is locked: {unlock_advice(module)}")
 
 
 @dataclass(slots=True)
@@ -261,10 +279,7 @@ class HelpView:
 
 def help_for(*, learner: User, exercise: Exercise) -> HelpView:
     """The exercise's help for ``learner``: the hints they revealed, and the solution under their cohort's rule."""
-    from grader.bundle import load_bundle
-    from grader.help import bundle_help
-
-    help_ = bundle_help(load_bundle(exercise.current_version.bundle_path))
+    help_ = _published_help(exercise.current_version.bundle_path)
     reveals = list(Reveal.objects.filter(learner=learner, exercise=exercise).values_list("kind", flat=True))
     shown = reveals.count(Reveal.Kind.HINT)
     progress = ExerciseProgress.objects.filter(learner=learner, exercise=exercise).first()
@@ -281,12 +296,52 @@ def help_for(*, learner: User, exercise: Exercise) -> HelpView:
     )
 
 
+@dataclass(slots=True)
+class HelpTaken:
+    """The help one learner took on one exercise, and whether they passed after seeing the solution."""
+
+    learner_id: int
+    exercise_id: int
+    exercise: str
+    hints: int = 0
+    solution_at: datetime | None = None
+    passed_at: datetime | None = None
+
+    @property
+    def passed_after_solution(self) -> bool:
+        return bool(self.solution_at and self.passed_at and self.passed_at > self.solution_at)
+
+
+def help_taken(reveals: QuerySet[Reveal]) -> list[HelpTaken]:
+    """Per learner and exercise in ``reveals``: hints seen, when the solution was shown, when the
+    exercise was passed (two queries). The one reading of "passed after seeing the solution"."""
+    rows: dict[tuple[int, int], HelpTaken] = {}
+    for learner_id, exercise_id, slug, kind, at in reveals.values_list(
+        "learner_id", "exercise_id", "exercise__slug", "kind", "revealed_at"
+    ):
+        row = rows.setdefault((learner_id, exercise_id), HelpTaken(learner_id, exercise_id, slug))
+        if kind == Reveal.Kind.HINT:
+            row.hints += 1
+        else:
+            row.solution_at = at
+    passed = ExerciseProgress.objects.filter(
+        learner_id__in={lid for lid, _ in rows}, exercise_id__in={eid for _, eid in rows}, passed_at__isnull=False
+    ).values_list("learner_id", "exercise_id", "passed_at")
+    for learner_id, exercise_id, at in passed:
+        if (row := rows.get((learner_id, exercise_id))) is not None:
+            row.passed_at = at
+    return list(rows.values())
+
+
+@functools.lru_cache(maxsize=512)
+def _published_help(bundle_path: str) -> BundleHelp:
+    # A published version's files never change (their folder is named by their content hash): read
+    # them once per process, not on every exercise page.
+    return bundle_help(Path(bundle_path))
+
+
 def solution_policy_for(learner: User) -> tuple[str, int]:
     """The most generous solution rule among the learner's cohorts (the course default outside any)."""
-    from django.conf import settings
-
-    from course.cohorts.models import Cohort
-
     rules = list(
         Cohort.objects.filter(enrollments__user=learner, enrollments__role=Enrollment.Role.LEARNER).values_list(
             "solution_policy", "solution_after_attempts"
@@ -304,8 +359,6 @@ def solution_policy_for(learner: User) -> tuple[str, int]:
 
 
 def _solution_open(policy: str, after: int, attempts: int, passed: bool, *, staff: bool) -> tuple[bool, str]:
-    from course.cohorts.models import Cohort
-
     if staff:
         return True, "staff may always see it"
     if policy == Cohort.SolutionPolicy.ALWAYS:

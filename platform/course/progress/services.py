@@ -9,9 +9,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from course.errors import Conflict, Invalid, NotFound
+from course.accounts.models import User
+from course.curriculum.models import Exercise
+from course.curriculum.selectors import published_exercise
+from course.errors import Conflict, Invalid
 from course.progress.models import ActivityDay, ExerciseProgress, LearnerClock, Reveal
-from course.progress.selectors import HelpView, help_for
+from course.progress.selectors import HelpView, help_for, require_open
 
 # Full marks pass an exercise; partial credit counts toward the score but leaves it attempted.
 PASS_FRACTION = 1.0
@@ -87,9 +90,10 @@ def activity_record(*, learner_id: int, exercise_id: int, source: str, at: datet
     return credited
 
 
-def hint_reveal(*, learner, exercise_slug: str) -> HelpView:
+def hint_reveal(*, learner: User, exercise_slug: str) -> HelpView:
     """Show the learner the next hint of the exercise (recorded); Conflict when every hint is shown."""
-    exercise = _published(exercise_slug)
+    exercise = published_exercise(slug=exercise_slug)
+    require_open(learner=learner, exercise=exercise)
     shown = help_for(learner=learner, exercise=exercise)
     if len(shown.hints) >= shown.hints_total:
         raise Conflict(
@@ -101,9 +105,10 @@ def hint_reveal(*, learner, exercise_slug: str) -> HelpView:
     return help_for(learner=learner, exercise=exercise)
 
 
-def solution_reveal(*, learner, exercise_slug: str) -> HelpView:
+def solution_reveal(*, learner: User, exercise_slug: str) -> HelpView:
     """Show the learner the exercise's solution (recorded) if their cohort's rule allows it now."""
-    exercise = _published(exercise_slug)
+    exercise = published_exercise(slug=exercise_slug)
+    require_open(learner=learner, exercise=exercise)
     shown = help_for(learner=learner, exercise=exercise)
     if shown.solution is None:
         if not shown.solution_open:
@@ -112,16 +117,7 @@ def solution_reveal(*, learner, exercise_slug: str) -> HelpView:
     return help_for(learner=learner, exercise=exercise)
 
 
-def _published(slug: str):
-    from course.curriculum.models import Exercise
-
-    exercise = Exercise.objects.select_related("current_version").filter(slug=slug).first()
-    if exercise is None or exercise.current_version is None:
-        raise NotFound(f"there is no exercise {slug!r}")
-    return exercise
-
-
-def _record_reveal(learner, exercise, kind: str, number: int) -> None:
+def _record_reveal(learner: User, exercise: Exercise, kind: str, number: int) -> None:
     # Two clicks at once reveal one hint: the unique constraint keeps the record single.
     Reveal.objects.get_or_create(
         learner=learner, exercise=exercise, kind=kind, number=number, defaults={"version": exercise.current_version}

@@ -11,7 +11,9 @@ the report, so no page, file or API built from it can show them: with two or thr
 median is one person's time.
 
 The queries are the same whatever the number of learners: one for the learners, one for the
-steps, and ``standings()``'s fixed set.
+steps, and ``standings()``'s fixed set. The pages and the API share a computed report for
+``TIME_REPORT_CACHE_S`` (it is public, and costs a few hundred ms at thousands of learners; hours
+built over weeks do not change in minutes), and say when it was computed.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.utils import timezone
 
 from course.accounts.models import User
 from course.cohorts.export import Table
@@ -80,6 +85,7 @@ class TimeReport:
     learners: int
     steps: list[StepTime]
     modules: list[ModuleTime]
+    computed_at: datetime
 
     @property
     def below_minimum(self) -> str:
@@ -167,7 +173,19 @@ def time_report(*, cohort_id: int | None = None, min_group: int | None = None) -
                 _share_below(hours, low) if figures else None,
             )
         )
-    return TimeReport(cohort_id, min_group, len(learner_ids), step_times, modules)
+    return TimeReport(cohort_id, min_group, len(learner_ids), step_times, modules, timezone.now())
+
+
+def _shared_report(cohort_id: int | None) -> TimeReport:
+    """``time_report`` as computed at most ``TIME_REPORT_CACHE_S`` ago (0: every time)."""
+    if settings.TIME_REPORT_CACHE_S <= 0:
+        return time_report(cohort_id=cohort_id)
+    key = f"time-report:{cohort_id}:{settings.TIME_REPORT_MIN_GROUP}"
+    report = cache.get(key)
+    if report is None:
+        report = time_report(cohort_id=cohort_id)
+        cache.set(key, report, settings.TIME_REPORT_CACHE_S)
+    return report
 
 
 def time_report_for(*, viewer: User | AnonymousUser, cohort: str | None = None) -> TimeReport:
@@ -182,14 +200,14 @@ def time_report_for(*, viewer: User | AnonymousUser, cohort: str | None = None) 
     if not (settings.TIME_REPORT_PUBLIC or staff):
         raise Forbidden("the time report is open to course staff only")
     if cohort in (None, ""):
-        return time_report()
+        return _shared_report(None)
     try:
         cohort_id = int(cohort)
     except ValueError:
         raise NotFound("no such cohort") from None
     if not viewer.is_authenticated or cohort_id not in staff_cohort_ids(viewer):
         raise NotFound("no such cohort")
-    return time_report(cohort_id=cohort_id)
+    return _shared_report(cohort_id)
 
 
 def _figure(value: float | None) -> float | None:

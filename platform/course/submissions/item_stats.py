@@ -14,14 +14,18 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 
 from django.db.models import F, QuerySet
 
 from course.accounts.models import User
 from course.cohorts.export import Table
+from course.cohorts.selectors import sees_every_cohort, visible_learner_ids
 from course.curriculum.models import Exercise
+from course.curriculum.selectors import exercise_get
+from course.errors import Forbidden, NotFound
 from course.progress.models import ActivityDay, ExerciseProgress, Reveal
+from course.progress.selectors import HelpTaken, help_taken
 from course.progress.services import PASS_FRACTION
 from course.submissions.models import Submission, TestResult
 from course.submissions.selectors import learner_submissions_seen_by
@@ -81,6 +85,7 @@ class ItemTestStats:
 @dataclass(frozen=True)
 class ExerciseItemStats:
     exercise: str  # the slug
+    title: str
     version: str  # the current version's content hash ("" while there is none): what the tests belong to
     attempts: int  # graded learner submissions, every version
     learners: int  # learners with at least one
@@ -98,9 +103,9 @@ class ExerciseItemStats:
     tests: tuple[ItemTestStats, ...]
     # Help (progress.Reveal) among the learners the viewer sees: who looked at a hint, at the solution,
     # and who passed (their standing) after seeing the solution.
-    hints_seen: int = 0
-    solution_seen: int = 0
-    passed_after_solution: int = 0
+    hints_seen: int
+    solution_seen: int
+    passed_after_solution: int
 
     @property
     def pass_rate(self) -> float | None:
@@ -128,8 +133,14 @@ class _Attempt:
     day: date  # UTC, like ActivityDay's
 
 
-def exercise_item_stats(*, exercise: Exercise, viewer: User) -> ExerciseItemStats:
-    """The item statistics of ``exercise`` over the learners ``viewer`` may see."""
+def exercise_item_stats(*, slug: str, viewer: User) -> ExerciseItemStats:
+    """The item statistics of the exercise over the learners ``viewer`` may see: course staff only
+    (Forbidden), of an exercise that exists (NotFound)."""
+    if not viewer.is_course_staff:
+        raise Forbidden("only instructors and admins see exercise statistics")
+    exercise = exercise_get(slug=slug)
+    if exercise is None:
+        raise NotFound(f"there is no exercise {slug!r}")
     seen = learner_submissions_seen_by(viewer)  # evaluates who is visible once; every query below reuses it
     graded = seen.filter(exercise=exercise, status=Submission.Status.GRADED)
     histories: dict[int, list[_Attempt]] = defaultdict(list)
@@ -154,8 +165,10 @@ def exercise_item_stats(*, exercise: Exercise, viewer: User) -> ExerciseItemStat
     standing = ExerciseProgress.objects.filter(
         exercise=exercise, state=ExerciseProgress.State.PASSED, learner_id__in=attempted
     ).count()
+    help_ = _help_taken(exercise, viewer)
     return ExerciseItemStats(
         exercise=exercise.slug,
+        title=exercise.title,
         version=exercise.current_version.content_hash if exercise.current_version else "",
         attempts=sum(len(h) for h in histories.values()),
         learners=len(histories),
@@ -167,29 +180,18 @@ def exercise_item_stats(*, exercise: Exercise, viewer: User) -> ExerciseItemStat
         other_exercises=len(others),
         discrimination=_module_discrimination(seen, attempted, first_pass, others=others, learners=list(histories)),
         tests=_test_stats(exercise, graded, histories),
-        **_help_seen(exercise, seen),
+        hints_seen=sum(1 for h in help_ if h.hints),
+        solution_seen=sum(1 for h in help_ if h.solution_at),
+        passed_after_solution=sum(1 for h in help_ if h.passed_after_solution),
     )
 
 
-def _help_seen(exercise: Exercise, seen: QuerySet[Submission]) -> dict[str, int]:
-    learners = seen.values("learner_id")
-    hints: set[int] = set()
-    solution: dict[int, datetime] = {}
-    for learner_id, kind, at in Reveal.objects.filter(exercise=exercise, learner_id__in=learners).values_list(
-        "learner_id", "kind", "revealed_at"
-    ):
-        if kind == Reveal.Kind.SOLUTION:
-            solution[learner_id] = at
-        else:
-            hints.add(learner_id)
-    passed_at = ExerciseProgress.objects.filter(
-        exercise=exercise, learner_id__in=list(solution), passed_at__isnull=False
-    ).values_list("learner_id", "passed_at")
-    return {
-        "hints_seen": len(hints),
-        "solution_seen": len(solution),
-        "passed_after_solution": sum(1 for learner_id, at in passed_at if at > solution[learner_id]),
-    }
+def _help_taken(exercise: Exercise, viewer: User) -> list[HelpTaken]:
+    # Every learner the viewer sees who revealed help, submitted or not: the solution may come first.
+    reveals = Reveal.objects.filter(exercise=exercise, learner__role=User.Role.LEARNER, learner__is_superuser=False)
+    if not sees_every_cohort(viewer):
+        reveals = reveals.filter(learner_id__in=visible_learner_ids(viewer))
+    return help_taken(reveals)
 
 
 def _passes(score: float | None, max_score: float) -> bool:

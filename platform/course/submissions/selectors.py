@@ -6,7 +6,6 @@ from django.db.models import Q, QuerySet
 
 from course.accounts.models import User
 from course.cohorts.selectors import learner_ids_visible_to, sees_every_cohort, visible_learner_ids
-from course.curriculum.models import Exercise
 from course.submissions.models import Regrade, Submission
 
 
@@ -65,10 +64,10 @@ def regrade_status(*, regrade: Regrade, viewer: User) -> dict:
     }
 
 
-def exercise_recent_errors(*, exercise: Exercise, viewer: User, limit: int = 10) -> list[Submission]:
+def exercise_recent_errors(*, slug: str, viewer: User, limit: int = 10) -> list[Submission]:
     """The learners' latest submissions of ``exercise`` that did not grade normally (timeouts, crashes, internal
     errors), newest first: the statistics page's list of what went wrong. The figures are in ``item_stats``."""
-    seen = learner_submissions_seen_by(viewer).filter(exercise=exercise)
+    seen = learner_submissions_seen_by(viewer).filter(exercise__slug=slug)
     return list(seen.exclude(verdict__in=["", "graded"]).select_related("learner").order_by("-queued_at")[:limit])
 
 

@@ -19,7 +19,7 @@ from course.accounts.models import User
 from course.config.celery import broker_queue_length, send_task
 from course.curriculum.models import Exercise, ExerciseVersion, SandboxEnvironment
 from course.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, TooLarge, Unavailable
-from course.progress.selectors import ModuleState, module_standing_for, unlock_advice
+from course.progress.selectors import require_open
 from course.progress.services import activity_record, progress_record_grade
 from course.submissions.models import Regrade, Submission, TestResult
 from course.submissions.selectors import submissions_visible_to
@@ -71,10 +71,7 @@ def submission_create(*, learner: User, exercise_slug: str, notebook: UploadedFi
     version = exercise.current_version
     if version is None:
         raise Conflict(f"exercise {exercise_slug!r} has no published version yet")
-    if not learner.is_course_staff:
-        module = module_standing_for(learner_id=learner.id, module_slug=exercise.module.slug)
-        if module is not None and module.state == ModuleState.LOCKED and not exercise.checkpoint:
-            raise Forbidden(f"module {exercise.module.slug!r} is locked: {unlock_advice(module)}")
+    require_open(learner=learner, exercise=exercise)
     _check_rate(learner, exercise)
     _check_environment(version)
     limits = load_bundle(version.bundle_path).limits

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_POST
 
 from course.cohorts.models import Cohort
 from course.cohorts.selectors import cohort_dashboard, staff_cohort_ids
-from course.cohorts.services import cohort_settings_update
-from course.curriculum.selectors import environment_view, exercise_get
+from course.cohorts.services import MAX_SOLUTION_AFTER_ATTEMPTS, cohort_settings_update
+from course.curriculum.selectors import environment_view, published_exercise
 from course.errors import Forbidden, NotFound, ServiceError
 from course.notebook_client import page_setup
 from course.progress import time_report as reports
-from course.progress.selectors import HelpView, help_for, standings
+from course.progress.selectors import HelpView, exercise_standing_for, help_for, standings
 from course.progress.services import hint_reveal, solution_reveal
 from course.submissions import item_stats
 from course.submissions import selectors as submission_selectors
@@ -52,11 +52,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def exercise(request: HttpRequest, slug: str) -> HttpResponse:
-    found = exercise_get(slug=slug)
-    if found is None or found.current_version is None:
-        raise Http404("no such exercise")
-    module = next(m for m in standings(learner_ids=[request.user.id])[request.user.id] if m.slug == found.module.slug)
-    standing = next(e for e in module.exercises if e.slug == slug)
+    try:
+        found = published_exercise(slug=slug)
+        module, standing = exercise_standing_for(learner=request.user, exercise=found)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     history = Submission.objects.filter(learner=request.user, exercise=found).order_by("-queued_at")[:20]
     statement = render_statement(found.current_version.statement)
     return render(
@@ -136,6 +136,7 @@ def cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "table": table,
             "export_url": export_url,
             "solution_policies": Cohort.SolutionPolicy.choices,
+            "max_solution_after_attempts": MAX_SOLUTION_AFTER_ATTEMPTS,
         },
     )
 
@@ -144,20 +145,20 @@ def cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
 @require_POST
 def cohort_settings(request: HttpRequest, cohort_id: int) -> HttpResponse:
     form = request.POST
+    attempts = form.get("solution_after_attempts", "").strip()
+    if attempts and not attempts.isdigit():
+        messages.error(request, "solution_after_attempts must be a whole number")
+        return redirect("web:cohort", cohort_id=cohort_id)
     try:
         cohort_settings_update(
             user=request.user,
             cohort_id=cohort_id,
             prerequisites_advisory={"1": True, "0": False}.get(form.get("advisory", "")),
             solution_policy=form.get("solution_policy") or None,
-            solution_after_attempts=int(form["solution_after_attempts"])
-            if form.get("solution_after_attempts")
-            else None,
+            solution_after_attempts=int(attempts) if attempts else None,
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    except ValueError:
-        messages.error(request, "solution_after_attempts must be a whole number")
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -167,13 +168,13 @@ def cohort_settings(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @login_required
 def exercise_stats(request: HttpRequest, slug: str) -> HttpResponse:
-    found = exercise_get(slug=slug)
-    if found is None or not request.user.is_course_staff:
-        raise Http404("no such exercise")
+    try:
+        stats = item_stats.exercise_item_stats(slug=slug, viewer=request.user)
+    except (Forbidden, NotFound) as exc:  # a learner is not told which statistics exist
+        raise Http404(exc.message) from exc
     context = {
-        "exercise": found,
-        "stats": item_stats.exercise_item_stats(exercise=found, viewer=request.user),
-        "recent_errors": submission_selectors.exercise_recent_errors(exercise=found, viewer=request.user),
+        "stats": stats,
+        "recent_errors": submission_selectors.exercise_recent_errors(slug=slug, viewer=request.user),
         "csv_url": f"{reverse('api-exercise-statistics', args=[slug])}?format=csv",
         # The rules behind "not enough data" and the broken-test flag, said on the page.
         "min_learners": item_stats.MIN_LEARNERS,
@@ -240,6 +241,7 @@ def time_report(request: HttpRequest) -> HttpResponse:
             "csv_url": f"{reverse('web:time-report')}?{urlencode(query | {'format': 'csv'})}",
             "api_url": f"{reverse('api-time-report')}?{urlencode(query)}" if query else reverse("api-time-report"),
             "idle_cutoff_min": settings.ACTIVITY_IDLE_CUTOFF_S // 60,
+            "cache_minutes": -(-settings.TIME_REPORT_CACHE_S // 60) if settings.TIME_REPORT_CACHE_S > 0 else 0,
             "quartile_method": reports.QUARTILE_METHOD,
         },
     )
