@@ -73,6 +73,14 @@ def test_the_solution_opens_after_attempts_by_default_and_is_recorded_once(curri
         locked = client.post(f"/api/v1/exercises/causal-attention-pattern/{kind}")
         assert locked.status_code == 403 and "is locked" in locked.json()["detail"]
     assert not Reveal.objects.filter(exercise__slug="causal-attention-pattern").exists()
+    help_ = client.get("/api/v1/exercises/causal-attention-pattern/help").json()
+    assert (
+        help_["locked"] and not help_["solution_open"] and "opens with the exercise's module" in help_["solution_rule"]
+    )
+    page = Client()
+    page.force_login(learner)
+    html = page.get("/exercises/causal-attention-pattern/").content.decode()
+    assert 'id="hints-locked"' in html and 'id="reveal-hint"' not in html and 'id="reveal-solution"' not in html
     # Open (the cohort made prerequisites advice), and without a walkthrough: the reference's code.
     cohort = Cohort.objects.create(name="advised", prerequisites_advisory=True)
     Enrollment.objects.create(cohort=cohort, user=learner)

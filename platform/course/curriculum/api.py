@@ -14,7 +14,7 @@ from course.curriculum.selectors import environment_view, published_exercise
 from course.curriculum.services import bundle_upload_create
 from course.errors import Invalid
 from course.notebook_client import site_url, with_metadata
-from course.progress.selectors import ModuleState, help_for, standings, unlock_advice
+from course.progress.selectors import ModuleState, exercise_standing_for, help_for, standings, unlock_advice
 from course.progress.services import hint_reveal, solution_reveal
 
 
@@ -106,6 +106,7 @@ class HelpSerializer(serializers.Serializer):
     solution_open = serializers.BooleanField(help_text="whether you may reveal the solution now")
     solution_rule = serializers.CharField(help_text="when the solution opens (your cohort's rule)")
     solution = serializers.CharField(allow_null=True, help_text="the solution (Markdown), once revealed")
+    locked = serializers.BooleanField(help_text="the exercise's module is locked to you: nothing can be revealed yet")
 
 
 class ExerciseHelpApi(APIView):
@@ -113,7 +114,9 @@ class ExerciseHelpApi(APIView):
 
     @extend_schema(responses=HelpSerializer)
     def get(self, request, slug: str):
-        return Response(asdict(help_for(learner=request.user, exercise=published_exercise(slug=slug))))
+        exercise = published_exercise(slug=slug)
+        _module, standing = exercise_standing_for(learner=request.user, exercise=exercise)
+        return Response(asdict(help_for(learner=request.user, exercise=exercise, open_=standing.open)))
 
 
 class ExerciseHintApi(APIView):

@@ -275,10 +275,13 @@ class HelpView:
     solution_open: bool  # may be revealed now
     solution_rule: str  # when the solution opens, in the learner's words
     solution: str | None = None  # Markdown, once revealed
+    # The exercise's module is locked to the learner (and it is no checkpoint): nothing may be revealed yet.
+    locked: bool = False
 
 
-def help_for(*, learner: User, exercise: Exercise) -> HelpView:
-    """The exercise's help for ``learner``: the hints they revealed, and the solution under their cohort's rule."""
+def help_for(*, learner: User, exercise: Exercise, open_: bool) -> HelpView:
+    """The exercise's help for ``learner``: the hints they revealed, and the solution under their cohort's
+    rule. ``open_``: whether the learner may work on the exercise (``ExerciseStanding.open``)."""
     help_ = _published_help(exercise.current_version.bundle_path)
     reveals = list(Reveal.objects.filter(learner=learner, exercise=exercise).values_list("kind", flat=True))
     shown = reveals.count(Reveal.Kind.HINT)
@@ -286,13 +289,18 @@ def help_for(*, learner: User, exercise: Exercise) -> HelpView:
     attempts = progress.attempts if progress else 0
     passed = progress is not None and progress.state == ExerciseProgress.State.PASSED
     policy, after = solution_policy_for(learner)
-    open_, rule = _solution_open(policy, after, attempts, passed, staff=learner.is_course_staff)
+    allowed, rule = _solution_open(policy, after, attempts, passed, staff=learner.is_course_staff)
+    if not help_.solution:
+        rule = "this exercise has no solution to show"
+    elif not open_:
+        rule = "it opens with the exercise's module"
     return HelpView(
         hints_total=len(help_.hints),
         hints=list(help_.hints[: min(shown, len(help_.hints))]),
-        solution_open=open_ and bool(help_.solution),
-        solution_rule=rule if help_.solution else "this exercise has no solution to show",
+        solution_open=open_ and allowed and bool(help_.solution),
+        solution_rule=rule,
         solution=help_.solution if Reveal.Kind.SOLUTION in reveals and help_.solution else None,
+        locked=not open_,
     )
 
 

@@ -94,7 +94,7 @@ def hint_reveal(*, learner: User, exercise_slug: str) -> HelpView:
     """Show the learner the next hint of the exercise (recorded); Conflict when every hint is shown."""
     exercise = published_exercise(slug=exercise_slug)
     require_open(learner=learner, exercise=exercise)
-    shown = help_for(learner=learner, exercise=exercise)
+    shown = help_for(learner=learner, exercise=exercise, open_=True)
     if len(shown.hints) >= shown.hints_total:
         raise Conflict(
             f"all {shown.hints_total} hint(s) of {exercise_slug!r} are shown"
@@ -102,19 +102,19 @@ def hint_reveal(*, learner: User, exercise_slug: str) -> HelpView:
             else f"{exercise_slug!r} has no hints"
         )
     _record_reveal(learner, exercise, Reveal.Kind.HINT, len(shown.hints) + 1)
-    return help_for(learner=learner, exercise=exercise)
+    return help_for(learner=learner, exercise=exercise, open_=True)
 
 
 def solution_reveal(*, learner: User, exercise_slug: str) -> HelpView:
     """Show the learner the exercise's solution (recorded) if their cohort's rule allows it now."""
     exercise = published_exercise(slug=exercise_slug)
     require_open(learner=learner, exercise=exercise)
-    shown = help_for(learner=learner, exercise=exercise)
+    shown = help_for(learner=learner, exercise=exercise, open_=True)
     if shown.solution is None:
         if not shown.solution_open:
             raise Conflict(f"the solution of {exercise_slug!r} is not available yet: {shown.solution_rule}")
         _record_reveal(learner, exercise, Reveal.Kind.SOLUTION, 0)
-    return help_for(learner=learner, exercise=exercise)
+    return help_for(learner=learner, exercise=exercise, open_=True)
 
 
 def _record_reveal(learner: User, exercise: Exercise, kind: str, number: int) -> None:

@@ -70,7 +70,7 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
             "statement": statement,
             "environment": environment_view(found.current_version.environment),
             "submission_id": request.GET.get("submission", ""),
-            "help": _rendered_help(help_for(learner=request.user, exercise=found)),
+            "help": _rendered_help(help_for(learner=request.user, exercise=found, open_=standing.open)),
             "client": page_setup(request),
         },
     )
@@ -80,7 +80,8 @@ def _rendered_help(help_: HelpView) -> dict:
     return {
         "hints_total": help_.hints_total,
         "hints": [render_statement(h) for h in help_.hints],
-        "next_hint": len(help_.hints) + 1 if len(help_.hints) < help_.hints_total else None,
+        "next_hint": len(help_.hints) + 1 if len(help_.hints) < help_.hints_total and not help_.locked else None,
+        "locked": help_.locked,
         "solution_open": help_.solution_open,
         "solution_rule": help_.solution_rule,
         "solution": render_statement(help_.solution) if help_.solution is not None else None,
