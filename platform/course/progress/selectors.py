@@ -131,13 +131,26 @@ def standings(
         seconds[learner][exercise] = total
     static = []
     position: dict[int, int] = {}  # exercise id -> index of its module
+    index_of: dict[str, int] = {}
     for index, module in enumerate(course.modules):
         exercises = [
             (e.id, e.slug, e.title, e.current_version.points if e.current_version else 0.0, e.checkpoint)
             for e in course.exercises.get(module.id, [])
         ]
         position.update((e[0], index) for e in exercises)
-        static.append((module, course.requires[module.id], exercises, sum(e[3] for e in exercises)))
+        requires = course.requires[module.id]
+        static.append(
+            _ModuleFacts(
+                module,
+                requires,
+                # Prerequisites come first in curriculum order; one placed later cannot hold this one.
+                [index_of[slug] for slug in requires if slug in index_of],
+                exercises,
+                sum(e[3] for e in exercises),
+                [e[0] for e in exercises if e[4]],
+            )
+        )
+        index_of[module.slug] = index
     return {
         lid: _learner_standing(progress.get(lid, {}), seconds.get(lid, {}), static, position, detail, lid in advisory)
         for lid in learner_ids
@@ -147,36 +160,57 @@ def standings(
 _NOT_STARTED = (ExerciseProgress.State.NOT_STARTED, 0.0, 0)
 
 
-def _learner_standing(progress, seconds, static, position, detail, advisory) -> list[ModuleStanding]:
+@dataclass(slots=True)
+class _ModuleFacts:
+    """What is the same for every learner, worked out once per ``standings()`` call."""
+
+    module: Module
+    requires: list[str]
+    prior: list[int]  # indices of the prerequisites
+    exercises: list[tuple[int, str, str, float, bool]]  # id, slug, title, points, checkpoint
+    max_score: float
+    checkpoint_ids: list[int]
+
+
+def _learner_standing(
+    progress: dict[int, tuple[str, float, int]],
+    seconds: dict[int, int],
+    static: list[_ModuleFacts],
+    position: dict[int, int],
+    detail: bool,
+    advisory: bool,
+) -> list[ModuleStanding]:
     # Sums over what the learner touched, not over every exercise: a cohort of 1,000 learners
     # has touched a few exercises each out of forty.
     n = len(static)
     score, time_s, passed, started = [0.0] * n, [0] * n, [0] * n, [False] * n
+    passed_ids: set[int] = set()
     for exercise_id, (state, best, _attempts) in progress.items():
         if (i := position.get(exercise_id)) is not None:
             score[i] += best
-            passed[i] += state == ExerciseProgress.State.PASSED
+            if state == ExerciseProgress.State.PASSED:
+                passed[i] += 1
+                passed_ids.add(exercise_id)
             started[i] = started[i] or state != ExerciseProgress.State.NOT_STARTED
     for exercise_id, total in seconds.items():
         if (i := position.get(exercise_id)) is not None:
             time_s[i] += total
             started[i] = True
     result: list[ModuleStanding] = []
-    by_slug: dict[str, int] = {}
-    checkpoint_ids = [[e[0] for e in exercises if e[4]] for _module, _requires, exercises, _max in static]
-    for i, (module, requires, exercises, max_score) in enumerate(static):  # prerequisites come first
+    for i, facts in enumerate(static):  # prerequisites come first
+        module, exercises = facts.module, facts.exercises
         standing = ModuleStanding(
             module.slug,
             module.title,
             module.estimated_hours,
-            requires,
+            facts.requires,
             score=score[i],
-            max_score=max_score,
+            max_score=facts.max_score,
             time_s=time_s[i],
-            criteria=list(module.criteria),
             advisory=advisory,
         )
         if detail:
+            standing.criteria = list(module.criteria)
             for exercise_id, slug, title, points, checkpoint in exercises:
                 state, best, attempts = progress.get(exercise_id, _NOT_STARTED)
                 standing.exercises.append(
@@ -192,20 +226,12 @@ def _learner_standing(progress, seconds, static, position, detail, advisory) -> 
                         checkpoint=checkpoint,
                     )
                 )
-        unmet = [
-            j
-            for slug in requires
-            if (j := by_slug.get(slug)) is not None and result[j].state not in ModuleState.SATISFIED
-        ]
+        unmet = [j for j in facts.prior if result[j].state not in ModuleState.SATISFIED]
         if detail:  # which checkpoints skip each: for the learner's own pages, not for cohort tables
             standing.missing = [_missing(static[j], progress) for j in unmet]
-        checkpoints = checkpoint_ids[i]
-        tested_out = bool(checkpoints) and all(
-            progress.get(e, _NOT_STARTED)[0] == ExerciseProgress.State.PASSED for e in checkpoints
-        )
         if exercises and passed[i] == len(exercises):
             standing.state = ModuleState.COMPLETE
-        elif tested_out:
+        elif facts.checkpoint_ids and passed_ids.issuperset(facts.checkpoint_ids):  # tested out
             standing.state = ModuleState.TESTED_OUT
         elif unmet and not advisory:
             standing.state = ModuleState.LOCKED
@@ -218,19 +244,17 @@ def _learner_standing(progress, seconds, static, position, detail, advisory) -> 
         if standing.state == ModuleState.LOCKED:
             for exercise in standing.exercises:
                 exercise.open = exercise.checkpoint
-        by_slug[module.slug] = i
         result.append(standing)
     return result
 
 
-def _missing(static_module, progress) -> MissingPrerequisite:
-    module, _requires, exercises, _max_score = static_module
+def _missing(facts: _ModuleFacts, progress: dict[int, tuple[str, float, int]]) -> MissingPrerequisite:
     return MissingPrerequisite(
-        module.slug,
-        module.title,
+        facts.module.slug,
+        facts.module.title,
         [
             ExerciseRef(slug, title, progress.get(eid, _NOT_STARTED)[0] == ExerciseProgress.State.PASSED)
-            for eid, slug, title, _points, checkpoint in exercises
+            for eid, slug, title, _points, checkpoint in facts.exercises
             if checkpoint
         ],
     )
