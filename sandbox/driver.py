@@ -426,7 +426,9 @@ def is_warm(pair: Pair) -> bool | None:
     mark = WARM_MARK.encode()
     try:
         for container in (pair.kernel, pair.judge):
-            if mark not in container.logs(stdout=True, stderr=False, tail=50):
+            # No `tail`: the daemon counts it over stdout and stderr together, so a few dozen lines
+            # of stderr after the mark would hide it. Until the mark, both streams are a few lines.
+            if mark not in container.logs(stdout=True, stderr=False):
                 container.reload()
                 return None if container.status != "running" else False
     except docker.errors.NotFound:

@@ -194,7 +194,12 @@ def run(config: dict[str, Any]) -> None:
         claim.announce_warm(config)
         job = claim.wait_for_job(config)
         if job is None:
-            return  # nobody claimed this sandbox in time
+            # Nobody claimed this sandbox in time. End here, not through nbclient's shutdown: that
+            # signals the kernel, which runs as the learner's uid and cannot be signalled from this
+            # one, so on a loaded host it waited and then failed with a traceback. This process is
+            # the container's first: the kernel ends with it.
+            sys.stdout.flush()
+            os._exit(0)
         config = job
         report["job_at"] = time.time()
         skip = [NOTEBOOK, os.path.basename(config.get("job") or NOTEBOOK)]
