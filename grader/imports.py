@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from grader.bundle import Bundle
-from grader.normalize import _PYTHON_BODY_MAGICS
+from grader.normalize import PYTHON_BODY_MAGICS, cell_magic
 
 CACHE_SIZE = 512
 _cache: dict[tuple[object, ...], frozenset[str] | None] = {}
@@ -117,13 +117,12 @@ def _cell_python(source: str) -> str | None:
     """The Python a cell runs, each other line of IPython syntax ``pass``; None for a cell magic whose body
     is not Python (%%bash, %%writefile...). The cell magics are the normaliser's, which grades such a body."""
     lines = source.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is not None and lines[first].lstrip().startswith("%%"):
-        head = lines[first].strip()
-        if (head[2:].split(maxsplit=1) or [""])[0] not in _PYTHON_BODY_MAGICS:
+    if (found := cell_magic(lines)) is not None:
+        first, magic = found
+        if magic not in PYTHON_BODY_MAGICS:
             return None
         # Read as its line magic: %%timeit's line is a setup statement, the others' options or a name.
-        lines[first] = head[1:]
+        lines[first] = lines[first].strip()[1:]
     return _IPYTHON_LINE.sub(_line_python, "\n".join(lines))
 
 

@@ -49,7 +49,7 @@ PLOT_BACKEND = "interactive plot backends need a browser; plots are drawn off-sc
 _PY_KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 _CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 # Cell magics whose body is Python (its install lines are skipped one by one, the magic kept).
-_PYTHON_BODY_MAGICS = {"capture", "time", "timeit", "prun"}
+PYTHON_BODY_MAGICS = {"capture", "time", "timeit", "prun"}
 _SHELL_MAGICS = {"bash", "sh", "shell", "system", "script"}
 _INSTALLERS = {"conda", "mamba", "micromamba", "apt", "apt-get", "aptitude", "yum", "dnf", "brew", "npm", "yarn"}
 _DOWNLOADERS = {"wget", "curl", "gdown", "aria2c", "huggingface-cli", "kaggle", "gsutil", "svn"}
@@ -208,6 +208,14 @@ def _tags(cell: dict[str, Any]) -> list[str]:
     return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
+def cell_magic(lines: list[str]) -> tuple[int, str] | None:
+    """The line and the name of the cell magic that heads a cell (its first non-blank line), if one does."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None or not lines[first].lstrip().startswith("%%"):
+        return None
+    return first, (lines[first].strip()[2:].split(maxsplit=1) or [""])[0]
+
+
 def _code_source(index: int, source: str, tags: list[str], changes: _Changes) -> str:
     lines = source.split("\n")
     skip_tag = next((t for t in tags if t in SKIP_TAGS), None)
@@ -215,17 +223,16 @@ def _code_source(index: int, source: str, tags: list[str], changes: _Changes) ->
         if source.strip():
             changes.skip(f"Cell {index} was not run: it is tagged {skip_tag!r}.")
         return _commented(lines)
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
+    if not source.strip():
         return source
-    head = lines[first].strip()
     body_start = 0
-    if head.startswith("%%"):
-        magic = head[2:].split(maxsplit=1)[0] if head[2:].strip() else ""
+    if (found := cell_magic(lines)) is not None:
+        first, magic = found
+        head = lines[first].strip()
         if magic in _SHELL_MAGICS and (magic != "script" or _script_is_shell(head)):
             changes.skip(f"Cell {index} ({_quote(head)}) was not run: {SHELL_CELL}.")
             return _commented(lines)
-        if magic not in _PYTHON_BODY_MAGICS:
+        if magic not in PYTHON_BODY_MAGICS:
             return source  # %%writefile, %%html...: the body is not Python, nothing to skip in it
         body_start = first + 1
     out = list(lines)

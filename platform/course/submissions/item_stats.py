@@ -20,7 +20,6 @@ from django.db.models import F, QuerySet
 
 from course.accounts.models import User
 from course.cohorts.export import Table
-from course.cohorts.selectors import sees_every_cohort, visible_learner_ids
 from course.curriculum.models import Exercise
 from course.curriculum.selectors import exercise_get
 from course.errors import Forbidden, NotFound
@@ -28,7 +27,7 @@ from course.progress.models import ActivityDay, ExerciseProgress, Reveal
 from course.progress.selectors import HelpTaken, help_taken
 from course.progress.services import PASS_FRACTION
 from course.submissions.models import Submission, TestResult
-from course.submissions.selectors import learner_submissions_seen_by
+from course.submissions.selectors import learner_submissions_seen_by, learners_seen_by
 
 # Below this many learners a correlation is noise (with four, one learner changing their mind can flip
 # its sign), and "most learners fail this test" is an anecdote: both are reported as not enough data.
@@ -188,10 +187,7 @@ def exercise_item_stats(*, slug: str, viewer: User) -> ExerciseItemStats:
 
 def _help_taken(exercise: Exercise, viewer: User) -> list[HelpTaken]:
     # Every learner the viewer sees who revealed help, submitted or not: the solution may come first.
-    reveals = Reveal.objects.filter(exercise=exercise, learner__role=User.Role.LEARNER, learner__is_superuser=False)
-    if not sees_every_cohort(viewer):
-        reveals = reveals.filter(learner_id__in=visible_learner_ids(viewer))
-    return help_taken(reveals)
+    return help_taken(Reveal.objects.filter(learners_seen_by(viewer), exercise=exercise))
 
 
 def _passes(score: float | None, max_score: float) -> bool:

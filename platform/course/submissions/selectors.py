@@ -16,10 +16,15 @@ def submissions_visible_to(user: User) -> QuerySet[Submission]:
     return qs if ids is None else qs.filter(learner_id__in=ids)
 
 
+def learners_seen_by(viewer: User) -> Q:
+    """Rows (with a ``learner``) of learners, not staff, within what ``viewer`` may see: statistics."""
+    learners = Q(learner__role=User.Role.LEARNER, learner__is_superuser=False)
+    return learners if sees_every_cohort(viewer) else learners & Q(learner_id__in=visible_learner_ids(viewer))
+
+
 def learner_submissions_seen_by(viewer: User) -> QuerySet[Submission]:
     """Learners' own submissions (no staff's, no regrade copies) within what ``viewer`` may see: statistics."""
-    qs = Submission.objects.filter(regrade=None, learner__role=User.Role.LEARNER, learner__is_superuser=False)
-    return qs if sees_every_cohort(viewer) else qs.filter(learner_id__in=visible_learner_ids(viewer))
+    return Submission.objects.filter(learners_seen_by(viewer), regrade=None)
 
 
 def regrades_visible_to(viewer: User) -> QuerySet[Regrade]:
